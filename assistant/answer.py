@@ -1,0 +1,132 @@
+"""Answering: turn retrieved passages into a short answer whose every sentence is cited.
+
+The default answerer is extractive: it quotes the best supporting sentences of the retrieved
+passages (de-duplicated, in reading order within each passage, best passage first), each
+followed by `[n]`. It cannot say anything the articles do not say. A refusal rule reads the
+retrieval signals; when it fires the answer says so plainly and the nearest passages are listed
+as not answering. A generative answerer can replace this one behind the `Answerer` interface.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from .config import Settings
+from .retrieve import Retrieval
+from .store import IndexReader
+from .terms import terms
+from .types import Answer, Citation, Passage
+
+REFUSAL = "The articles don't answer that question."
+
+
+class Answerer(Protocol):
+    def answer(self, question: str, retrieval: Retrieval) -> Answer: ...
+
+
+@dataclass(frozen=True)
+class RefusalRule:
+    """Refuse when the best sentence match is weak, or when it is middling and the best passages
+    leave much of the question's vocabulary unexplained (the out-of-scope question that shares a
+    name with the articles but asks about something they never mention)."""
+
+    min_sentence: float = 0.35
+    confident_sentence: float = 0.55
+    min_coverage: float = 0.6
+
+    def refuses(self, retrieval: Retrieval) -> bool:
+        if not retrieval.passages or retrieval.best_sentence < self.min_sentence:
+            return True
+        return retrieval.best_sentence < self.confident_sentence and retrieval.coverage < self.min_coverage
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    passage_rank: int
+    start: int
+    end: int
+    score: float
+    vector: np.ndarray
+
+
+class ExtractiveAnswerer:
+    # A sentence joins the answer when it scores within this margin of the best one.
+    margin = 0.12
+    # Sentences this similar to one already chosen say the same thing again.
+    duplicate = 0.9
+
+    def __init__(self, index: IndexReader, settings: Settings, rule: RefusalRule | None = None):
+        self.index = index
+        self.settings = settings
+        self.rule = rule or RefusalRule()
+
+    def answer(self, question: str, retrieval: Retrieval) -> Answer:
+        if self.rule.refuses(retrieval):
+            return self._refusal(question, retrieval)
+        chosen = self._choose(retrieval)
+        return self._compose(question, retrieval, chosen)
+
+    def _candidates(self, retrieval: Retrieval) -> list[_Candidate]:
+        """Every quotable sentence of the retrieved passages, scored against the question, each
+        assigned to the best-ranked passage that contains it."""
+        query_terms = set(terms(retrieval.query))
+        seen: set[tuple[str, int, int]] = set()
+        candidates = []
+        positions = {key: i for i, key in enumerate(self.index.sentences)}
+        for rank, passage in enumerate(retrieval.passages):
+            chunk = passage.chunk
+            text = self.index.article(chunk.doc_id).text
+            for key in self._sentences_in(chunk.doc_id, chunk.start, chunk.end):
+                if key in seen:
+                    continue
+                seen.add(key)
+                vector = self.index.sentence_vectors[positions[key]]
+                overlap = len(query_terms & set(terms(text[key[1]:key[2]]))) / max(len(query_terms), 1)
+                score = float(vector @ retrieval.vector) + 0.25 * overlap + 0.1 * passage.score - 0.02 * rank
+                candidates.append(_Candidate(rank, key[1], key[2], score, vector))
+        return candidates
+
+    def _sentences_in(self, doc_id: str, start: int, end: int) -> list[tuple[str, int, int]]:
+        return [s for s in self.index.sentences if s[0] == doc_id and s[1] >= start and s[2] <= end]
+
+    def _choose(self, retrieval: Retrieval) -> list[_Candidate]:
+        ranked = sorted(self._candidates(retrieval), key=lambda c: -c.score)
+        chosen: list[_Candidate] = []
+        for candidate in ranked:
+            if len(chosen) == self.settings.max_sentences or (chosen and candidate.score < chosen[0].score - self.margin):
+                break
+            if any(float(candidate.vector @ c.vector) > self.duplicate for c in chosen):
+                continue
+            chosen.append(candidate)
+        return chosen
+
+    def _compose(self, question: str, retrieval: Retrieval, chosen: list[_Candidate]) -> Answer:
+        # Readable order: passages in rank order, sentences in reading order inside each.
+        chosen = sorted(chosen, key=lambda c: (c.passage_rank, c.start))
+        numbers: dict[int, int] = {}
+        sentences: list[str] = []
+        spans: dict[int, list[tuple[int, int]]] = {}
+        for candidate in chosen:
+            n = numbers.setdefault(candidate.passage_rank, len(numbers) + 1)
+            doc_text = self.index.article(retrieval.passages[candidate.passage_rank].chunk.doc_id).text
+            sentences.append(f"{doc_text[candidate.start:candidate.end]} [{n}]")
+            spans.setdefault(candidate.passage_rank, []).append((candidate.start, candidate.end))
+        citations = [
+            _citation(n, retrieval.passages[rank], spans[rank], answers=True) for rank, n in numbers.items()
+        ]
+        return Answer(question=question, answer=" ".join(sentences), refused=False,
+                      citations=sorted(citations, key=lambda c: c.n), search_query=retrieval.query)
+
+    def _refusal(self, question: str, retrieval: Retrieval) -> Answer:
+        nearest = [_citation(i + 1, p, [], answers=False) for i, p in enumerate(retrieval.passages[:2])]
+        return Answer(question=question, answer=REFUSAL, refused=True, citations=nearest,
+                      search_query=retrieval.query)
+
+
+def _citation(n: int, passage: Passage, spans: list[tuple[int, int]], answers: bool) -> Citation:
+    chunk = passage.chunk
+    return Citation(n=n, doc_id=chunk.doc_id, title=chunk.title, section=chunk.section, text=chunk.text,
+                    start=chunk.start, end=chunk.end, score=passage.score, spans=sorted(spans), answers=answers)

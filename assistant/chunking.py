@@ -1,0 +1,232 @@
+"""Cutting an article into retrievable units with exact offsets.
+
+An article is read line by line: headings name sections, a "Frequently Asked Questions" heading
+(or `Q:` lines) starts FAQ entries, and each question with its answer becomes one `faq` chunk.
+Other text is split into sentences and packed into `text` chunks of about `chunk_chars` that never
+cross a section. Every chunk and sentence satisfies `article.text[start:end] == text`.
+This module knows nothing of embeddings or storage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .config import Settings
+from .types import Article, Chunk
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "inc", "jr", "sr", "no",
+    "fig", "u.s", "u.k", "approx", "dept", "est", "gen", "gov", "sen", "rep", "ltd", "co", "corp",
+}
+_BOUNDARY = re.compile(r"[.!?]+[\"”’')\]]*(?=\s+)")
+_NEXT_STARTS_SENTENCE = re.compile(r"\s+[\"“‘'(\[]?[A-Z0-9À-Ý]")
+_FAQ_HEADING = re.compile(r"\b(faqs?|frequently asked questions)\b", re.IGNORECASE)
+_QUESTION_PREFIX = re.compile(r"^(?:Q|Question)\s*[:.)-]\s*", re.IGNORECASE)
+_RULE = re.compile(r"^\s*([-*_=])\1{2,}\s*$")
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
+
+
+@dataclass(frozen=True)
+class Line:
+    start: int
+    end: int
+    text: str
+
+    @property
+    def stripped(self) -> str:
+        return self.text.strip()
+
+
+def chunk_id(doc_id: str, start: int, end: int, text: str) -> str:
+    """Content-hash id: the same text at the same place always gets the same id."""
+    return hashlib.sha256(f"{doc_id}\0{start}\0{end}\0{text}".encode()).hexdigest()[:32]
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans in `text[start:end]`, trimmed of surrounding whitespace; lines never join."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for line in _lines(text, start, end):
+        spans.extend(_line_sentences(text, line.start, line.end))
+    return spans
+
+
+def _line_sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    piece_start = start
+    for match in _BOUNDARY.finditer(text, start, end):
+        stop = match.end()
+        if not _NEXT_STARTS_SENTENCE.match(text, stop, end) or _is_abbreviation(text, piece_start, match.start()):
+            continue
+        yield from _trimmed(text, piece_start, stop)
+        piece_start = stop
+    yield from _trimmed(text, piece_start, end)
+
+
+def _is_abbreviation(text: str, start: int, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    word = re.search(r"([\w.]+)$", text[start:dot])
+    if not word:
+        return False
+    token = word.group(1).lower()
+    list_marker = token.isdigit() and len(token) <= 2 and not text[start:dot].strip()[:-len(token)].strip()
+    return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()) or list_marker
+
+
+def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        yield (start, end)
+
+
+def _lines(text: str, start: int, end: int) -> Iterator[Line]:
+    pos = start
+    while pos < end:
+        newline = text.find("\n", pos, end)
+        stop = end if newline == -1 else newline
+        if text[pos:stop].strip():
+            yield Line(pos, stop, text[pos:stop])
+        pos = stop + 1
+
+
+def is_heading(line: str) -> bool:
+    """A short title-like line: Markdown `#`, or a few words with no closing punctuation."""
+    line = line.strip()
+    if _MD_HEADING.match(line):
+        return True
+    if _QUESTION_PREFIX.match(line) or line.startswith(("-", "*", "•", ",")) or not line[0].isupper() \
+            and not line[0].isdigit() and line[0] not in "←#":
+        return False
+    words = line.split()
+    return len(line) <= 100 and len(words) <= 14 and line.rstrip("\"”’')]")[-1:] not in ".!,;?"
+
+
+def _is_list(lines: list[Line]) -> bool:
+    return all(line.stripped.startswith(("-", "*", "•")) for line in lines)
+
+
+def _heading_text(line: str) -> str:
+    return _MD_HEADING.sub("", line.strip()).strip().rstrip(":")
+
+
+def _question_text(line: str) -> str:
+    return _QUESTION_PREFIX.sub("", _heading_text(line)).strip()
+
+
+def chunk_article(article: Article, settings: Settings) -> list[Chunk]:
+    """All chunks of an article in reading order: `text` chunks and one `faq` chunk per entry."""
+    builder = _ChunkBuilder(article, settings)
+    for line in _lines(article.text, 0, len(article.text)):
+        builder.feed(line)
+    builder.flush()
+    return builder.chunks
+
+
+class _ChunkBuilder:
+    """Walks the lines once, tracking the section and whether we are inside a FAQ."""
+
+    def __init__(self, article: Article, settings: Settings):
+        self.article = article
+        self.settings = settings
+        self.chunks: list[Chunk] = []
+        self.section = ""
+        self.in_faq = False
+        self.body: list[Line] = []  # lines of the current section's text (or FAQ answer)
+        self.question: Line | None = None
+        self.seen_title = False
+
+    def feed(self, line: Line) -> None:
+        text = line.stripped
+        self._note_title(line)
+        if _RULE.match(text):
+            self.flush()
+            self.section, self.in_faq = "", False
+            return
+        is_question = bool(_QUESTION_PREFIX.match(text)) or (
+            self.in_faq and text.endswith("?") and (is_heading(text[:-1] + "x") or len(text) <= 200)
+        )
+        if is_question:
+            self.flush()
+            self.question = line
+            return
+        if self._is_title_repeat(text):
+            return
+        if is_heading(text) and line.start > 0:
+            self.flush()
+            self.section = _heading_text(text)
+            self.in_faq = bool(_FAQ_HEADING.search(self.section))
+            return
+        if is_heading(text) and line.start > 0:
+            return
+        if self.body and _is_list(self.body) and not _is_list([line]):
+            # A list under its own heading ("Related Reading") ends where prose resumes.
+            self.flush()
+            self.section = ""
+        self.body.append(line)
+
+    def _is_title_repeat(self, text: str) -> bool:
+        # The first line is kept as text (a title can answer a question); its repeats are not.
+        return self.seen_title and _heading_text(text) == self.article.title
+
+    def _note_title(self, line: Line) -> None:
+        self.seen_title = self.seen_title or line.start == 0
+
+    def flush(self) -> None:
+        if self.question is not None:
+            self._emit_faq(self.question, self.body)
+        elif self.body:
+            self._emit_text(self.body)
+        self.question, self.body = None, []
+
+    def _emit_faq(self, question: Line, answer: list[Line]) -> None:
+        start = question.start + (len(question.text) - len(question.text.lstrip()))
+        end = answer[-1].end if answer else question.end
+        self._add("faq", _question_text(question.text), start, end)
+
+    def _emit_text(self, lines: list[Line]) -> None:
+        text = self.article.text
+        sentences = [span for line in lines for span in _line_sentences(text, line.start, line.end)]
+        target, overlap = self.settings.chunk_chars, self.settings.chunk_overlap_sentences
+        first = 0
+        while first < len(sentences):
+            last = first
+            while last + 1 < len(sentences) and sentences[last + 1][1] - sentences[first][0] <= target:
+                last += 1
+            self._add("text", self.section, sentences[first][0], sentences[last][1])
+            if last + 1 >= len(sentences):
+                break
+            first = max(last + 1 - overlap, first + 1)
+
+    def _add(self, kind: str, section: str, start: int, end: int) -> None:
+        text = self.article.text[start:end]
+        self.chunks.append(Chunk(
+            id=chunk_id(self.article.doc_id, start, end, text),
+            doc_id=self.article.doc_id,
+            title=self.article.title,
+            section=section,
+            kind=kind,
+            start=start,
+            end=end,
+            text=text,
+        ))
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What gets embedded: the passage with its article title and section as context."""
+    context = chunk.title if chunk.kind == "faq" else f"{chunk.title}. {chunk.section}".strip(". ")
+    return f"{context}\n{chunk.text}" if context else chunk.text
+
+
+def answer_sentences(chunk: Chunk, text: str) -> list[tuple[int, int]]:
+    """Sentences of a chunk that can be quoted in an answer: not the FAQ's question, not questions."""
+    spans = split_sentences(text, chunk.start, chunk.end)
+    if chunk.kind == "faq":
+        first_line_end = text.find("\n", chunk.start, chunk.end)
+        spans = [s for s in spans if first_line_end != -1 and s[0] > first_line_end]
+    return [s for s in spans if not text[s[0]:s[1]].rstrip("\"”’')").endswith("?")]

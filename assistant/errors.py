@@ -1,0 +1,46 @@
+"""The small set of exceptions the core raises; the CLI and the web app map them to exit codes
+and HTTP statuses. Every message is one sentence that says what went wrong and what to do."""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base class: `exit_code` for the CLI, `http_status` for the web app."""
+
+    exit_code = 1
+    http_status = 500
+
+
+class UserInputError(AssistantError):
+    """The question, a path or an option is unusable as given."""
+
+    exit_code = 2
+    http_status = 422
+
+
+class IndexMissingError(AssistantError):
+    """There is no index where one was expected."""
+
+    exit_code = 2
+    http_status = 503
+
+
+class IndexMismatchError(AssistantError):
+    """The index was built with other settings (model, dimension) or is not ours."""
+
+    exit_code = 2
+    http_status = 503
+
+
+class StoreUnavailableError(AssistantError):
+    """The vector store (e.g. a Chroma server) cannot be reached."""
+
+    exit_code = 1
+    http_status = 503
+
+
+class IngestLockedError(AssistantError):
+    """Another ingest holds the index's writer lock."""
+
+    exit_code = 1
+    http_status = 409

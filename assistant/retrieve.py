@@ -1,0 +1,137 @@
+"""Retrieval: three signals over the chunks, fused into one ranking.
+
+- dense: cosine of the query to each chunk's embedding (Chroma, through llama-index);
+- sentence: the best cosine of the query to any quotable sentence inside the chunk, which finds
+  the one precise sentence a long chunk would dilute;
+- keyword: BM25 (bm25s) over the chunk text with its title and section, for names and numbers.
+Fusion is a weighted sum of the three, each on a 0..1 scale. This module also measures how much of
+the question the best passages cover, which the answerer's refusal rule reads; it does not decide.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Settings
+from .store import IndexReader
+from .terms import terms
+from .types import Chunk, Passage
+
+WEIGHTS = {"dense": 0.35, "sentence": 0.4, "keyword": 0.25}
+_CANDIDATES = 30
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    query: str
+    vector: np.ndarray
+    passages: list[Passage]
+    # Signals for the refusal rule: how well the best evidence matches the question.
+    best_sentence: float
+    best_dense: float
+    coverage: float
+
+
+class KeywordIndex:
+    """BM25 over one generation's chunks, plus the document frequencies used for coverage."""
+
+    def __init__(self, chunks: list[Chunk], sentences: list[tuple[str, int, int]]):
+        # bm25s is imported here so that `assistant --help` stays instant.
+        import bm25s
+
+        self.chunks = chunks
+        self.chunk_terms = [set(terms(f"{c.title} {c.section} {c.text}")) for c in chunks]
+        self._bm25 = bm25s.BM25()
+        self._bm25.index([terms(f"{c.title} {c.section} {c.text}") or ["_"] for c in chunks],
+                         show_progress=False)
+        df = Counter(t for ts in self.chunk_terms for t in ts)
+        n = max(len(chunks), 1)
+        self.idf = {t: math.log(1 + n / f) for t, f in df.items()}
+        self.unseen_idf = math.log(1 + n)
+        self.sentence_members = _sentence_members(chunks, sentences)
+
+    def scores(self, query_terms: list[str]) -> np.ndarray:
+        known = [t for t in query_terms if t in self.idf]
+        if not known:
+            return np.zeros(len(self.chunks), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+    def weight(self, term: str) -> float:
+        return self.idf.get(term, self.unseen_idf)
+
+
+def _sentence_members(chunks: list[Chunk], sentences: list[tuple[str, int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """For `np.maximum.reduceat`: the sentence indices inside each chunk, flattened, and where each
+    chunk's run starts. A chunk with no sentence points at the sentinel index len(sentences)."""
+    by_doc: dict[str, list[tuple[int, int, int]]] = {}
+    for i, (doc_id, start, end) in enumerate(sentences):
+        by_doc.setdefault(doc_id, []).append((start, end, i))
+    members: list[int] = []
+    offsets: list[int] = []
+    for chunk in chunks:
+        offsets.append(len(members))
+        inside = [i for start, end, i in by_doc.get(chunk.doc_id, ()) if start >= chunk.start and end <= chunk.end]
+        members.extend(inside or [len(sentences)])
+    return np.asarray(members, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
+
+
+class Retriever:
+    def __init__(self, index: IndexReader, settings: Settings):
+        self.index = index
+        self.settings = settings
+        self._keywords: KeywordIndex | None = None
+        self._generation = ""
+
+    @property
+    def keywords(self) -> KeywordIndex:
+        if self._keywords is None or self._generation != self.index.manifest.generation:
+            self._keywords = KeywordIndex(self.index.chunks(), self.index.sentences)
+            self._generation = self.index.manifest.generation
+        return self._keywords
+
+    def retrieve(self, query: str) -> Retrieval:
+        vector = self.index.embedder.embed([query])[0]
+        chunks = self.index.chunks()
+        position = {c.id: i for i, c in enumerate(chunks)}
+        dense = np.zeros(len(chunks), dtype=np.float32)
+        dense_hits = self.index.dense(vector, max(_CANDIDATES, self.settings.top_k))
+        for chunk, cosine in dense_hits:
+            dense[position[chunk.id]] = cosine
+        floor = min((cosine for _, cosine in dense_hits), default=0.0)
+        dense[dense == 0] = floor  # chunks beyond the dense candidates rank as the last one did
+        sentence = self._best_sentence_per_chunk(vector, chunks)
+        query_terms = terms(query)
+        keyword = self.keywords.scores(query_terms)
+        keyword_scaled = keyword / keyword.max() if keyword.max() > 0 else keyword
+        fused = (WEIGHTS["dense"] * dense + WEIGHTS["sentence"] * np.clip(sentence, 0, 1)
+                 + WEIGHTS["keyword"] * keyword_scaled)
+        order = np.argsort(-fused)[: self.settings.top_k]
+        passages = [Passage(chunks[i], float(fused[i])) for i in order]
+        return Retrieval(
+            query=query,
+            vector=vector,
+            passages=passages,
+            best_sentence=float(sentence.max()) if len(sentence) else 0.0,
+            best_dense=float(dense.max()) if len(dense) else 0.0,
+            coverage=self._coverage(query_terms, order[:2]),
+        )
+
+    def _best_sentence_per_chunk(self, vector: np.ndarray, chunks: list[Chunk]) -> np.ndarray:
+        if not len(self.index.sentences):
+            return np.full(len(chunks), -1.0, dtype=np.float32)
+        sims = np.append(self.index.sentence_vectors @ vector, -1.0).astype(np.float32)
+        members, offsets = self.keywords.sentence_members
+        return np.maximum.reduceat(sims[members], offsets)
+
+    def _coverage(self, query_terms: list[str], top: np.ndarray) -> float:
+        """The IDF-weighted share of the question's terms found in its best passages."""
+        unique = set(query_terms)
+        if not unique:
+            return 0.0
+        found = set().union(*(self.keywords.chunk_terms[i] for i in top)) if len(top) else set()
+        total = sum(self.keywords.weight(t) for t in unique)
+        return sum(self.keywords.weight(t) for t in unique if t in found) / total

@@ -1,0 +1,34 @@
+"""Words as the keyword signals see them: lower-cased, apostrophes unified, possessives and
+plurals folded, stopwords dropped. Shared by retrieval (BM25), answering and follow-up detection."""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being below between
+both but by can could did do does doing down during each few for from further had has have having he her
+here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not
+now of off on once only or other our ours ourselves out over own same she should so some such than that the
+their theirs them themselves then there these they this those through to too under until up very was we
+were what when where which while who whom why will with would you your yours yourself yourselves also
+said says say tell told according article articles mention mentioned exactly really kind sort
+""".split())
+
+
+def stem(word: str) -> str:
+    if word.endswith("'s"):
+        word = word[:-2]
+    word = word.replace("'", "")
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def terms(text: str) -> list[str]:
+    """Content terms of `text`, in order, repeats kept (BM25 counts them)."""
+    text = text.lower().replace("’", "'").replace("‘", "'")
+    return [stem(w) for w in _WORD.findall(text) if w not in STOPWORDS and stem(w) not in STOPWORDS]

@@ -1,0 +1,116 @@
+"""The typed values every layer passes around: articles, chunks, passages and answers.
+
+Formatting for a terminal, a web page or a report happens at the edges (cli, web, evaluate);
+these classes only carry data and turn themselves into the answer JSON of design.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One source file as read: `text` is what every offset refers to."""
+
+    doc_id: str
+    path: str
+    title: str
+    text: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable unit of an article: `article.text[start:end] == text`."""
+
+    id: str
+    doc_id: str
+    title: str
+    section: str
+    kind: str  # "text" or "faq"
+    start: int
+    end: int
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Chunk:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk retrieved for a question, with its fused relevance score."""
+
+    chunk: Chunk
+    score: float
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A passage cited as `[n]`; `spans` are the source offsets of the answer's sentences in it."""
+
+    n: int
+    doc_id: str
+    title: str
+    section: str
+    text: str
+    start: int
+    end: int
+    score: float
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    answers: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["spans"] = [list(span) for span in self.spans]
+        data["score"] = round(self.score, 4)
+        return data
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation, as sent back by a client."""
+
+    question: str
+    answer: str
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    # The question as actually searched, after a follow-up was read in the light of history.
+    search_query: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "search_query": self.search_query,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        citations = [
+            Citation(**{**c, "spans": [tuple(s) for s in c.get("spans", [])]})
+            for c in data.get("citations", [])
+        ]
+        return cls(
+            question=data["question"],
+            answer=data["answer"],
+            refused=bool(data["refused"]),
+            citations=citations,
+            timings_ms=dict(data.get("timings_ms", {})),
+            search_query=data.get("search_query", ""),
+        )
