@@ -139,11 +139,9 @@ class _ChunkBuilder:
         self.in_faq = False
         self.body: list[Line] = []  # lines of the current section's text (or FAQ answer)
         self.question: Line | None = None
-        self.seen_title = False
 
     def feed(self, line: Line) -> None:
         text = line.stripped
-        self._note_title(line)
         if _RULE.match(text):
             self.flush()
             self.section, self.in_faq = "", False
@@ -155,14 +153,14 @@ class _ChunkBuilder:
             self.flush()
             self.question = line
             return
-        if self._is_title_repeat(text):
+        if self._is_title_repeat(line):
             return
-        if is_heading(text) and line.start > 0:
+        if is_heading(text) and (line.start > 0 or _MD_HEADING.match(text)):
             self.flush()
             self.section = _heading_text(text)
             self.in_faq = bool(_FAQ_HEADING.search(self.section))
             return
-        if is_heading(text) and line.start > 0:
+        if is_heading(text) and (line.start > 0 or _MD_HEADING.match(text)):
             return
         if self.body and _is_list(self.body) and not _is_list([line]):
             # A list under its own heading ("Related Reading") ends where prose resumes.
@@ -170,12 +168,9 @@ class _ChunkBuilder:
             self.section = ""
         self.body.append(line)
 
-    def _is_title_repeat(self, text: str) -> bool:
+    def _is_title_repeat(self, line: Line) -> bool:
         # The first line is kept as text (a title can answer a question); its repeats are not.
-        return self.seen_title and _heading_text(text) == self.article.title
-
-    def _note_title(self, line: Line) -> None:
-        self.seen_title = self.seen_title or line.start == 0
+        return line.start > 0 and _heading_text(line.text) == self.article.title
 
     def flush(self) -> None:
         if self.question is not None:

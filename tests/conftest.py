@@ -1,0 +1,46 @@
+"""Shared fixtures: every test gets its own index folder; one seed index is built per session
+(real packaged model, real embedded Chroma) for tests that only read it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(autouse=True)
+def isolated_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test touches ./index or another test's leftovers; nothing reaches a model hub."""
+    index = tmp_path / "index"
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(index))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("ASSISTANT_CHROMA_HOST", raising=False)
+    monkeypatch.delenv("ASSISTANT_CONFIG", raising=False)
+    return index
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of seeds/ built once per session, for tests that only read it."""
+    from assistant.ingest import ingest
+
+    index = tmp_path_factory.mktemp("seed") / "index"
+    ingest(Settings.load(overrides={"index_dir": index, "corpus": (SEEDS,)}, environ={}))
+    return index
+
+
+@pytest.fixture(scope="session")
+def seed_settings(seed_index: Path) -> Settings:
+    return Settings.load(overrides={"index_dir": seed_index, "corpus": (SEEDS,)}, environ={})
+
+
+@pytest.fixture(scope="session")
+def seed_assistant(seed_settings: Settings):
+    from assistant.engine import Assistant
+
+    return Assistant.open(seed_settings)
