@@ -22,6 +22,9 @@ _ANAPHORA = re.compile(
 _ELLIPSIS = re.compile(r"^\s*(and|but|so|what about|how about|why|why not|how come|really|when|where)\b",
                        re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
+_PRONOUN = re.compile(r"\b(he|him|his|she|her|it|its|they|them|their)\b", re.IGNORECASE)
+_PERSONAL = {"he", "him", "his", "she", "her"}
+_POSSESSIVE = {"his", "its", "their"}
 _SHORT = 3  # content terms at or under which a question cannot stand alone
 
 
@@ -36,7 +39,36 @@ def contextualize(question: str, history: Sequence[Turn]) -> str:
     previous = history[-1]
     # The previous question may itself have been a follow-up: read it in its own context first.
     previous_query = contextualize(previous.question, history[:-1])
-    names = [n for n in _NAME.findall(previous.answer)
-             if n.lower() not in question.lower() and n.lower() not in STOPWORDS]
-    context = " ".join(dict.fromkeys([previous_query, *names[:6]]))
-    return f"{question} ({context})"
+    resolved = _resolve_pronouns(question, previous_query, previous.answer)
+    return f"{resolved} ({previous_query})"
+
+
+def _resolve_pronouns(question: str, previous_query: str, previous_answer: str) -> str:
+    """Replace "he"/"his" by the person of the previous question and "it"/"they" by the new name
+    the previous answer introduced ("What did LeCun start?" -> "AMI Labs" -> "Where is it?")."""
+    asked = _names(previous_query)
+    lead = re.split(r"(?<=\])\s+", previous_answer.strip(), maxsplit=1)[0]
+    introduced = [n for n in _names(re.sub(r"\[\d+\]", "", lead)) if n.lower() not in previous_query.lower()]
+    person = asked[0] if asked else (introduced[0] if introduced else "")
+    thing = introduced[0] if introduced else (asked[-1] if asked else "")
+
+    def replace(match: re.Match[str]) -> str:
+        word = match.group(0)
+        lower = word.lower()
+        target = person if lower in _PERSONAL else thing
+        if not target:
+            return word
+        return target + ("'s" if lower in _POSSESSIVE else "")
+
+    return _PRONOUN.sub(replace, question)
+
+
+def _names(text: str) -> list[str]:
+    """Capitalised names in `text`, possessives dropped, first words of sentences skipped."""
+    names = []
+    for match in _NAME.finditer(text):
+        name = re.sub(r"[’']s$", "", match.group(0))
+        if name.lower() in STOPWORDS or name.split()[0].lower() in STOPWORDS:
+            continue
+        names.append(name)
+    return list(dict.fromkeys(names))

@@ -58,11 +58,17 @@ def _line_sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]
     piece_start = start
     for match in _BOUNDARY.finditer(text, start, end):
         stop = match.end()
-        if not _NEXT_STARTS_SENTENCE.match(text, stop, end) or _is_abbreviation(text, piece_start, match.start()):
+        if (not _NEXT_STARTS_SENTENCE.match(text, stop, end) or _is_abbreviation(text, piece_start, match.start())
+                or _inside_quote(text[piece_start:stop])):
             continue
         yield from _trimmed(text, piece_start, stop)
         piece_start = stop
     yield from _trimmed(text, piece_start, end)
+
+
+def _inside_quote(piece: str) -> bool:
+    """A quotation left open: its sentences stay with the sentence that introduces them."""
+    return piece.count("“") > piece.count("”") or piece.count('"') % 2 == 1
 
 
 def _is_abbreviation(text: str, start: int, dot: int) -> bool:

@@ -91,10 +91,12 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, 
 def ask(ctx: click.Context, question: str, index_dir: Path | None, as_json: bool, top_k: int | None,
         sentences: int | None) -> None:
     """Answer QUESTION; with `-` read one question per line from stdin."""
-    from .engine import Assistant
+    from .engine import Assistant, validate_question
     from .render import render_answer
 
     settings = _settings(ctx, index_dir=index_dir, top_k=top_k, max_sentences=sentences)
+    if question != "-":
+        validate_question(question, settings.max_question_chars)  # before the seconds-long model load
     assistant = Assistant.open(settings)
     if question != "-":
         answer = assistant.ask(question)

@@ -19,6 +19,18 @@ from .store import IndexReader
 from .types import Answer, Article, Turn
 
 
+def validate_question(question: object, limit: int) -> str:
+    """The question stripped, or a UserInputError saying what to fix."""
+    if not isinstance(question, str):
+        raise UserInputError("The question must be text.")
+    question = question.strip()
+    if not question:
+        raise UserInputError("The question is empty: type a question about the articles.")
+    if len(question) > limit:
+        raise UserInputError(f"The question is {len(question):,} characters long; the limit is {limit:,}: shorten it.")
+    return question
+
+
 @dataclass(frozen=True)
 class FaqEntry:
     doc_id: str
@@ -41,7 +53,7 @@ class Assistant:
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         started = time.perf_counter()
-        question = self.validate(question)
+        question = validate_question(question, self.settings.max_question_chars)
         self.index.refresh()
         history = list(history)[-self.settings.max_history_turns :]
         query = contextualize(question, history)
@@ -55,19 +67,6 @@ class Assistant:
             "total": (done - started) * 1000,
         }
         return answer
-
-    def validate(self, question: object) -> str:
-        if not isinstance(question, str):
-            raise UserInputError("The question must be text.")
-        question = question.strip()
-        if not question:
-            raise UserInputError("The question is empty: type a question about the articles.")
-        limit = self.settings.max_question_chars
-        if len(question) > limit:
-            raise UserInputError(
-                f"The question is {len(question):,} characters long; the limit is {limit:,}: shorten it."
-            )
-        return question
 
     def articles(self) -> list[Article]:
         return self.index.articles()

@@ -21,7 +21,7 @@ from .store import IndexReader
 from .terms import terms
 from .types import Chunk, Passage
 
-WEIGHTS = {"dense": 0.35, "sentence": 0.4, "keyword": 0.25}
+WEIGHTS = {"dense": 0.45, "sentence": 0.45, "keyword": 0.1}
 _CANDIDATES = 30
 
 

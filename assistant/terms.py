@@ -3,6 +3,7 @@ plurals folded, stopwords dropped. Shared by retrieval (BM25), answering and fol
 
 from __future__ import annotations
 
+import functools
 import re
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -17,15 +18,23 @@ said says say tell told according article articles mention mentioned exactly rea
 """.split())
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
+    """Snowball (Porter 2) stem, with possessives dropped and acronym plurals ("LLMs") folded."""
     if word.endswith("'s"):
         word = word[:-2]
     word = word.replace("'", "")
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+    stemmed = _stemmer().stemWord(word)
+    if stemmed == word and len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
-    return word
+    return stemmed
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
 
 
 def terms(text: str) -> list[str]:

@@ -112,3 +112,13 @@ def test_unreadable_files_are_skipped_with_a_warning_that_names_them(tmp_path: P
     assert "image.png" not in joined  # not an article type: ignored silently in folders
     with pytest.raises(UnreadableArticle):
         read_article(tmp_path / "image.png")
+
+
+def test_a_quotation_of_several_sentences_stays_whole() -> None:
+    text = 'He told students: “Don’t work on LLMs. LLMs are a dead end.” He argued more. She said "Go. Now." Done.'
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "He told students: “Don’t work on LLMs. LLMs are a dead end.”",
+        "He argued more.",
+        'She said "Go. Now."',
+        "Done.",
+    ]

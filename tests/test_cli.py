@@ -1,0 +1,112 @@
+"""The CLI through click's runner: outputs, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.cli import main
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def invoke(runner: CliRunner, *args: str, input: str | None = None):  # noqa: A002 - click's name
+    return runner.invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+def test_help_lists_every_command(runner: CliRunner) -> None:
+    result = invoke(runner, "--help")
+    assert result.exit_code == 0
+    for command in ("ingest", "ask", "chat", "serve", "eval"):
+        assert command in result.output
+
+
+def test_ingest_then_ask_in_text_and_json(runner: CliRunner, tmp_path: Path) -> None:
+    index = str(tmp_path / "ix")
+    result = invoke(runner, "ingest", str(SEEDS), "--index", index)
+    assert result.exit_code == 0
+    assert result.output.startswith("Indexed 3 files (3 new or changed, 0 removed)")
+    again = invoke(runner, "ingest", str(SEEDS), "--index", index)
+    assert "0 new or changed" in again.output and "0 chunks added" in again.output
+
+    text = invoke(runner, "ask", "Where is AMI Labs based?", "--index", index)
+    assert text.exit_code == 0
+    assert "Paris" in text.output and "[1] Yann LeCun Just Quit Meta" in text.output
+    assert "001_27311eb9970b0850, characters" in text.output
+
+    data = json.loads(invoke(runner, "ask", "Where is AMI Labs based?", "--json", "--index", index).output)
+    assert data["refused"] is False and data["citations"][0]["doc_id"] == "001_27311eb9970b0850"
+    source = (SEEDS / "001_27311eb9970b0850.txt").read_text(encoding="utf-8")
+    for c in data["citations"]:
+        assert source[c["start"]:c["end"]] == c["text"]
+
+    refused = json.loads(invoke(runner, "ask", "Who won the 2022 World Cup?", "--json", "--index", index).output)
+    assert refused["refused"] is True
+
+
+def test_stdin_mode_answers_one_json_line_per_question(runner: CliRunner, seed_index: Path) -> None:
+    questions = "Where is AMI Labs based?\n\nWhat exactly are world models?\n   \nWho won the 2022 World Cup?\n"
+    result = invoke(runner, "ask", "--json", "-", "--index", str(seed_index), input=questions)
+    assert result.exit_code == 0
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["question"] for line in lines] == [
+        "Where is AMI Labs based?", "What exactly are world models?", "Who won the 2022 World Cup?"]
+    assert [line["refused"] for line in lines] == [False, False, True]
+
+
+def test_stdin_mode_reports_a_bad_line_and_goes_on(runner: CliRunner, seed_index: Path) -> None:
+    result = invoke(runner, "ask", "--json", "-", "--index", str(seed_index),
+                    input="x" * 2500 + "\nWhere is AMI Labs based?\n")
+    assert result.exit_code == 2
+    first, second = (json.loads(line) for line in result.output.splitlines())
+    assert "limit is 2,000" in first["error"]
+    assert second["refused"] is False
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["ask", "   "], "The question is empty"),
+    (["ask", "y" * 2001], "the limit is 2,000"),
+    (["ask", "Where is AMI Labs based?"], "No index at"),
+    (["ingest", "/no/such/folder"], "does not exist"),
+])
+def test_user_mistakes_exit_2_with_one_line_and_no_traceback(runner: CliRunner, args: list[str], message: str) -> None:
+    result = runner.invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_corrupt_and_foreign_index_folders(runner: CliRunner, tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "manifest.json").write_text("garbage")
+    result = runner.invoke(main, ["ask", "Where is AMI Labs based?", "--index", str(corrupt)])
+    assert result.exit_code == 2 and "damaged or not an assistant index" in result.output
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    result = runner.invoke(main, ["ask", "Where is AMI Labs based?", "--index", str(foreign)])
+    assert result.exit_code == 2 and "run `assistant ingest` first" in result.output
+
+
+def test_max_question_length_is_configurable(runner: CliRunner, seed_index: Path, monkeypatch) -> None:
+    monkeypatch.setenv("ASSISTANT_MAX_QUESTION_CHARS", "10")
+    result = runner.invoke(main, ["ask", "Where is AMI Labs based?", "--index", str(seed_index)])
+    assert result.exit_code == 2 and "the limit is 10" in result.output
+
+
+def test_chat_keeps_context_and_supports_commands(runner: CliRunner, seed_index: Path) -> None:
+    script = "What is the name of the lab LeCun started in Paris?\nWhere is it based?\n/sources\n/reset\n"
+    result = invoke(runner, "chat", "--index", str(seed_index), input=script)
+    assert result.exit_code == 0
+    assert "AMI Labs" in result.output and "Paris" in result.output
+    assert "characters" in result.output  # /sources printed the passages
+    assert "Conversation cleared." in result.output

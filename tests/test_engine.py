@@ -1,0 +1,106 @@
+"""The answer contract of design.md, refusals and follow-ups, on the real seed index."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from assistant.chat import contextualize, is_follow_up
+from assistant.errors import UserInputError
+from assistant.types import Answer, Turn
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def assert_contract(answer: Answer) -> None:
+    """design.md: every [n] resolves, no unused citation (but on refusals), exact offsets."""
+    used = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    listed = [c.n for c in answer.citations]
+    assert len(listed) == len(set(listed))
+    if answer.refused:
+        assert not used and all(not c.answers for c in answer.citations)
+    else:
+        assert used == set(listed) and used
+        sentences = re.split(r"(?<=\])\s+", answer.answer.strip())
+        assert all(re.search(r"\[\d+\]$", s) for s in sentences), "every sentence ends with its citation"
+    for c in answer.citations:
+        source = (SEEDS / f"{c.doc_id}.txt").read_text(encoding="utf-8")
+        assert source[c.start:c.end] == c.text
+        for start, end in c.spans:
+            assert c.start <= start < end <= c.end
+            assert source[start:end] in answer.answer
+
+
+QUESTIONS = [
+    ("Where is AMI Labs based?", "001_27311eb9970b0850", "Paris"),
+    ("What exactly are world models?", "001_27311eb9970b0850", "environments change"),
+    ("How many hours has a four-year-old child been awake?", "000_4a2ecb609e50952c", "16,000 hours"),
+    ("What did LeCun advise students in his June 2024 post?", "002_a318584a81d60ca3", "dead end"),
+]
+
+
+@pytest.mark.parametrize(("question", "doc_id", "phrase"), QUESTIONS)
+def test_answers_cite_the_right_article(seed_assistant, question: str, doc_id: str, phrase: str) -> None:
+    answer = seed_assistant.ask(question)
+    assert not answer.refused
+    assert answer.citations[0].doc_id == doc_id
+    assert phrase.lower() in answer.answer.lower()
+    assert_contract(answer)
+    assert set(answer.timings_ms) == {"retrieve", "answer", "total"}
+    assert answer.answer.count("[") <= seed_assistant.settings.max_sentences
+
+
+@pytest.mark.parametrize("question", [
+    "Who won the 2022 World Cup?",
+    "How do I bake sourdough bread?",
+    "What is the price of a ChatGPT Plus subscription?",
+])
+def test_out_of_scope_questions_are_refused_not_guessed(seed_assistant, question: str) -> None:
+    answer = seed_assistant.ask(question)
+    assert answer.refused
+    assert "don't answer" in answer.answer
+    assert_contract(answer)
+
+
+def test_json_round_trip_keeps_the_contract(seed_assistant) -> None:
+    answer = seed_assistant.ask("Where is AMI Labs based?")
+    data = answer.to_dict()
+    assert set(data) >= {"question", "answer", "refused", "citations", "timings_ms"}
+    assert set(data["citations"][0]) >= {"n", "doc_id", "title", "section", "text", "start", "end", "score"}
+    assert Answer.from_dict(data).to_dict() == data
+
+
+def test_a_follow_up_is_read_in_the_light_of_the_conversation(seed_assistant) -> None:
+    first = seed_assistant.ask("Which lab did LeCun start after leaving Meta?")
+    assert "AMI Labs" in first.answer
+    follow = seed_assistant.ask("Where is it based?", [Turn(first.question, first.answer)])
+    assert "Paris" in follow.answer
+    assert follow.search_query != follow.question
+    alone = seed_assistant.ask("Where is it based?")
+    assert alone.search_query == "Where is it based?"
+
+
+def test_follow_up_detection_and_topic_changes() -> None:
+    history = [Turn("Which company did LeCun leave?", "He left Meta to start AMI Labs [1].")]
+    assert is_follow_up("Why did he do that?")
+    assert is_follow_up("And Google?")
+    assert not is_follow_up("Who won the 2022 World Cup in Qatar?")
+    assert contextualize("Who won the 2022 World Cup in Qatar?", history) == "Who won the 2022 World Cup in Qatar?"
+    query = contextualize("Where is it based?", history)
+    assert "LeCun" in query and "AMI Labs" in query
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t", "x" * 2001, None, 42])
+def test_bad_questions_are_rejected_with_a_clear_message(seed_assistant, question: object) -> None:
+    with pytest.raises(UserInputError) as error:
+        seed_assistant.ask(question)  # type: ignore[arg-type]
+    message = str(error.value)
+    assert message.endswith(".") and "\n" not in message
+
+
+def test_faq_questions_are_the_suggested_openers(seed_assistant) -> None:
+    faq = seed_assistant.faq()
+    assert len(faq) == 5 and faq[0].question.startswith("What exactly are")
+    assert {f.doc_id for f in faq} == {"001_27311eb9970b0850"}
