@@ -96,7 +96,8 @@ class ExtractiveAnswerer:
         ranked = sorted(self._candidates(retrieval), key=lambda c: -c.score)
         chosen: list[_Candidate] = []
         for candidate in ranked:
-            if len(chosen) == self.settings.max_sentences or (chosen and candidate.score < chosen[0].score - self.margin):
+            full = len(chosen) == self.settings.max_sentences
+            if full or (chosen and candidate.score < chosen[0].score - self.margin):
                 break
             if any(float(candidate.vector @ c.vector) > self.duplicate for c in chosen):
                 continue

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import UserInputError
 
@@ -102,5 +103,6 @@ def _convert(name: str, raw: Any, default: Any) -> Any:
             return tuple(items)
         return str(raw)
     except (TypeError, ValueError):
-        raise UserInputError(f"Setting {name} has an invalid value {raw!r}: expected {type(default).__name__}.") from None
+        expected = type(default).__name__
+        raise UserInputError(f"Setting {name} has an invalid value {raw!r}: expected {expected}.") from None
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need on a fresh machine, then runs what a reviewer would run:
+# ruff, mypy on assistant/, and pytest (real model, real Chroma, real server, real Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+
+if [ ! -x /usr/bin/chromium ]; then
+  # Browser tests drive Debian's Chromium; never a downloaded browser.
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/pip install -q --upgrade pip
+# torch is pinned to the CPU build (2.13.0); an unpinned torch pulls a multi-GB CUDA build.
+.venv/bin/pip install -q "torch==2.13.0" -e ".[dev]"
+
+.venv/bin/ruff check assistant tests bench
+.venv/bin/mypy assistant
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
