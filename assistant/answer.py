@@ -73,24 +73,20 @@ class ExtractiveAnswerer:
         """Every quotable sentence of the retrieved passages, scored against the question, each
         assigned to the best-ranked passage that contains it."""
         query_terms = set(terms(retrieval.query))
-        seen: set[tuple[str, int, int]] = set()
+        seen: set[int] = set()
         candidates = []
-        positions = {key: i for i, key in enumerate(self.index.sentences)}
-        for rank, passage in enumerate(retrieval.passages):
-            chunk = passage.chunk
-            text = self.index.article(chunk.doc_id).text
-            for key in self._sentences_in(chunk.doc_id, chunk.start, chunk.end):
-                if key in seen:
+        for rank, (passage, sentence_ids) in enumerate(zip(retrieval.passages, retrieval.sentence_ids, strict=True)):
+            text = self.index.article(passage.chunk.doc_id).text
+            for i in sentence_ids:
+                _, start, end, quotable = self.index.sentences[i]
+                if i in seen or not quotable:
                     continue
-                seen.add(key)
-                vector = self.index.sentence_vectors[positions[key]]
-                overlap = len(query_terms & set(terms(text[key[1]:key[2]]))) / max(len(query_terms), 1)
+                seen.add(i)
+                vector = self.index.sentence_vectors[i]
+                overlap = len(query_terms & set(terms(text[start:end]))) / max(len(query_terms), 1)
                 score = float(vector @ retrieval.vector) + 0.25 * overlap + 0.1 * passage.score - 0.02 * rank
-                candidates.append(_Candidate(rank, key[1], key[2], score, vector))
+                candidates.append(_Candidate(rank, start, end, score, vector))
         return candidates
-
-    def _sentences_in(self, doc_id: str, start: int, end: int) -> list[tuple[str, int, int]]:
-        return [s for s in self.index.sentences if s[0] == doc_id and s[1] >= start and s[2] <= end]
 
     def _choose(self, retrieval: Retrieval) -> list[_Candidate]:
         ranked = sorted(self._candidates(retrieval), key=lambda c: -c.score)

@@ -224,10 +224,8 @@ def embedding_text(chunk: Chunk) -> str:
     return f"{context}\n{chunk.text}" if context else chunk.text
 
 
-def answer_sentences(chunk: Chunk, text: str) -> list[tuple[int, int]]:
-    """Sentences of a chunk that can be quoted in an answer: not the FAQ's question, not questions."""
+def chunk_sentences(chunk: Chunk, text: str) -> list[tuple[int, int, bool]]:
+    """Sentences of a chunk as (start, end, quotable). Questions (a FAQ entry's own question among
+    them) help retrieval find the passage but are never quoted as an answer."""
     spans = split_sentences(text, chunk.start, chunk.end)
-    if chunk.kind == "faq":
-        first_line_end = text.find("\n", chunk.start, chunk.end)
-        spans = [s for s in spans if first_line_end != -1 and s[0] > first_line_end]
-    return [s for s in spans if not text[s[0]:s[1]].rstrip("\"”’')").endswith("?")]
+    return [(start, end, not text[start:end].rstrip("\"”’')").endswith("?")) for start, end in spans]

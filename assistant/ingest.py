@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .articles import read_articles
-from .chunking import answer_sentences, chunk_article, embedding_text
+from .chunking import chunk_article, chunk_sentences, embedding_text
 from .config import Settings
 from .embeddings import Embedder, load_embedder
 from .errors import IndexMismatchError, UserInputError
@@ -142,7 +142,7 @@ def _write_generation(settings: Settings, articles: list[Article], old: Manifest
     manifest = Manifest(model=settings.model, dimension=embedder.dimension, chunking=chunking_settings(settings),
                         generation=generation, collection=writer.collection)
     all_chunks: list[Chunk] = []
-    all_sentences: list[tuple[str, int, int]] = []
+    all_sentences: list[tuple[str, int, int, bool]] = []
     sentence_vectors: list[np.ndarray] = []
     for article in _progress(articles, progress):
         if article.doc_id in kept_docs and old is not None:
@@ -156,7 +156,7 @@ def _write_generation(settings: Settings, articles: list[Article], old: Manifest
         writer.add_chunks(chunks, np.stack([vectors[c.id] for c in chunks]) if chunks else np.zeros((0, 1)))
         known = old_sentences.get(article.doc_id) if article.doc_id in kept_docs else None
         spans, span_vectors = _sentences(article, chunks, embedder, known)
-        all_sentences.extend((article.doc_id, s, e) for s, e in spans)
+        all_sentences.extend((article.doc_id, s, e, quotable) for s, e, quotable in spans)
         sentence_vectors.append(span_vectors)
         all_chunks.extend(chunks)
         manifest.files[article.doc_id] = FileEntry(path=article.path, sha256=article.sha256, title=article.title,
@@ -175,21 +175,22 @@ def _write_generation(settings: Settings, articles: list[Article], old: Manifest
 
 def _sentence_vectors_by_doc(generation: Generation) -> dict[str, dict[tuple[int, int], np.ndarray]]:
     by_doc: dict[str, dict[tuple[int, int], np.ndarray]] = {}
-    for (doc_id, start, end), vector in zip(generation.sentences, generation.sentence_vectors, strict=True):
+    for (doc_id, start, end, _), vector in zip(generation.sentences, generation.sentence_vectors, strict=True):
         by_doc.setdefault(doc_id, {})[(start, end)] = vector
     return by_doc
 
 
 def _sentences(article: Article, chunks: list[Chunk], embedder: Embedder,
-               known: dict[tuple[int, int], np.ndarray] | None) -> tuple[list[tuple[int, int]], np.ndarray]:
-    """The article's quotable sentences and their vectors, reusing those of an unchanged text."""
-    spans = sorted({span for c in chunks for span in answer_sentences(c, article.text)})
+               known: dict[tuple[int, int], np.ndarray] | None
+               ) -> tuple[list[tuple[int, int, bool]], np.ndarray]:
+    """The article's sentences and their vectors, reusing those of an unchanged text."""
+    spans = sorted({span for c in chunks for span in chunk_sentences(c, article.text)})
     known = known or {}
-    missing = [s for s in spans if s not in known]
+    missing = [(s, e) for s, e, _ in spans if (s, e) not in known]
     embedded = dict(zip(missing, embedder.embed([article.text[s:e] for s, e in missing]), strict=True))
     if not spans:
         return spans, np.zeros((0, embedder.dimension), dtype=np.float32)
-    return spans, np.stack([known[s] if s in known else embedded[s] for s in spans])
+    return spans, np.stack([known[(s, e)] if (s, e) in known else embedded[(s, e)] for s, e, _ in spans])
 
 
 def _progress(articles: list[Article], enabled: bool) -> list[Article]:

@@ -30,6 +30,8 @@ class Retrieval:
     query: str
     vector: np.ndarray
     passages: list[Passage]
+    # For each passage, the indices (into the index's sentence list) of the sentences inside it.
+    sentence_ids: list[list[int]]
     # Signals for the refusal rule: how well the best evidence matches the question.
     best_sentence: float
     best_dense: float
@@ -39,7 +41,7 @@ class Retrieval:
 class KeywordIndex:
     """BM25 over one generation's chunks, plus the document frequencies used for coverage."""
 
-    def __init__(self, chunks: list[Chunk], sentences: list[tuple[str, int, int]]):
+    def __init__(self, chunks: list[Chunk], sentences: list[tuple[str, int, int, bool]]):
         # bm25s is imported here so that `assistant --help` stays instant.
         import bm25s
 
@@ -53,6 +55,7 @@ class KeywordIndex:
         self.idf = {t: math.log(1 + n / f) for t, f in df.items()}
         self.unseen_idf = math.log(1 + n)
         self.sentence_members = _sentence_members(chunks, sentences)
+        self.no_sentence = len(sentences)
 
     def scores(self, query_terms: list[str]) -> np.ndarray:
         known = [t for t in query_terms if t in self.idf]
@@ -60,15 +63,21 @@ class KeywordIndex:
             return np.zeros(len(self.chunks), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
 
+    def sentences_of(self, chunk_index: int) -> list[int]:
+        members, offsets = self.sentence_members
+        end = offsets[chunk_index + 1] if chunk_index + 1 < len(offsets) else len(members)
+        return [int(i) for i in members[offsets[chunk_index]:end] if i != self.no_sentence]
+
     def weight(self, term: str) -> float:
         return self.idf.get(term, self.unseen_idf)
 
 
-def _sentence_members(chunks: list[Chunk], sentences: list[tuple[str, int, int]]) -> tuple[np.ndarray, np.ndarray]:
+def _sentence_members(chunks: list[Chunk], sentences: list[tuple[str, int, int, bool]]
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """For `np.maximum.reduceat`: the sentence indices inside each chunk, flattened, and where each
     chunk's run starts. A chunk with no sentence points at the sentinel index len(sentences)."""
     by_doc: dict[str, list[tuple[int, int, int]]] = {}
-    for i, (doc_id, start, end) in enumerate(sentences):
+    for i, (doc_id, start, end, _) in enumerate(sentences):
         by_doc.setdefault(doc_id, []).append((start, end, i))
     members: list[int] = []
     offsets: list[int] = []
@@ -115,6 +124,7 @@ class Retriever:
             query=query,
             vector=vector,
             passages=passages,
+            sentence_ids=[self.keywords.sentences_of(int(i)) for i in order],
             best_sentence=float(sentence.max()) if len(sentence) else 0.0,
             best_dense=float(dense.max()) if len(dense) else 0.0,
             coverage=self._coverage(query_terms, order[:2]),

@@ -146,7 +146,7 @@ class Generation:
 
     chunks: list[Chunk]
     articles: list[Article]
-    sentences: list[tuple[str, int, int]]  # (doc_id, start, end)
+    sentences: list[tuple[str, int, int, bool]]  # (doc_id, start, end, quotable)
     sentence_vectors: np.ndarray
 
 
@@ -156,7 +156,7 @@ def read_generation(index_dir: Path, generation: str) -> Generation:
         return Generation(
             chunks=[Chunk.from_dict(row) for row in _read_jsonl(folder / "chunks.jsonl")],
             articles=[Article(**row) for row in _read_jsonl(folder / "articles.jsonl")],
-            sentences=[(row[0], row[1], row[2]) for row in _read_jsonl(folder / "sentences.jsonl")],
+            sentences=[(row[0], row[1], row[2], row[3]) for row in _read_jsonl(folder / "sentences.jsonl")],
             sentence_vectors=np.load(folder / "sentences.npy"),
         )
     except (OSError, ValueError, TypeError, IndexError):

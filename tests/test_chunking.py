@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from assistant.articles import UnreadableArticle, read_article, read_articles
-from assistant.chunking import answer_sentences, chunk_article, split_sentences
+from assistant.chunking import chunk_article, chunk_sentences, split_sentences
 from assistant.config import Settings
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").iterdir())
@@ -18,7 +18,7 @@ def test_every_chunk_and_sentence_is_an_exact_slice_of_its_source(path: Path) ->
     assert chunks
     for chunk in chunks:
         assert source[chunk.start:chunk.end] == chunk.text
-        for start, end in answer_sentences(chunk, source):
+        for start, end, _ in chunk_sentences(chunk, source):
             assert chunk.start <= start < end <= chunk.end
             assert source[start:end].strip() == source[start:end]
 
@@ -49,9 +49,10 @@ def test_seed_faq_is_detected_as_question_answer_units() -> None:
     assert faq[0].text.startswith("Q: What exactly")
     assert "environments change in response to actions" in faq[0].text
     assert "Unlikely." not in faq[0].text  # one entry never runs into the next
-    # The question itself is not quotable as an answer sentence.
-    first_quotable = answer_sentences(faq[0], article.text)[0]
-    assert article.text[first_quotable[0]:first_quotable[1]].startswith("World models are")
+    # The question helps retrieval but is not quotable as an answer sentence.
+    (q_start, q_end, q_quotable), (a_start, _, a_quotable) = chunk_sentences(faq[0], article.text)[:2]
+    assert article.text[q_start:q_end].startswith("Q: What exactly") and not q_quotable
+    assert article.text[a_start:].startswith("World models are") and a_quotable
 
 
 def test_markdown_faq_with_question_headings(tmp_path: Path) -> None:

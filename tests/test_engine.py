@@ -73,10 +73,11 @@ def test_json_round_trip_keeps_the_contract(seed_assistant) -> None:
 
 
 def test_a_follow_up_is_read_in_the_light_of_the_conversation(seed_assistant) -> None:
-    first = seed_assistant.ask("Which lab did LeCun start after leaving Meta?")
-    assert "AMI Labs" in first.answer
-    follow = seed_assistant.ask("Where is it based?", [Turn(first.question, first.answer)])
+    # History as a client sends it: the earlier question and the answer it was shown.
+    earlier = Turn("What did LeCun do after quitting Meta?", "The Turing Award winner left to start AMI Labs. [1]")
+    follow = seed_assistant.ask("Where is it based?", [earlier])
     assert "Paris" in follow.answer
+    assert "AMI Labs" in follow.search_query
     assert follow.search_query != follow.question
     alone = seed_assistant.ask("Where is it based?")
     assert alone.search_query == "Where is it based?"
