@@ -40,6 +40,8 @@ def contextualize(question: str, history: Sequence[Turn]) -> str:
     # The previous question may itself have been a follow-up: read it in its own context first.
     previous_query = contextualize(previous.question, history[:-1])
     resolved = _resolve_pronouns(question, previous_query, previous.answer)
+    if resolved != question and len(terms(resolved)) >= _SHORT - 1:
+        return resolved  # the pronoun now names its subject: the question stands on its own
     return f"{resolved} ({previous_query})"
 
 

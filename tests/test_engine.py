@@ -84,13 +84,14 @@ def test_a_follow_up_is_read_in_the_light_of_the_conversation(seed_assistant) ->
 
 
 def test_follow_up_detection_and_topic_changes() -> None:
-    history = [Turn("Which company did LeCun leave?", "He left Meta to start AMI Labs [1].")]
+    history = [Turn("What did LeCun start after leaving Meta?", "He started AMI Labs in 2025 [1].")]
     assert is_follow_up("Why did he do that?")
     assert is_follow_up("And Google?")
     assert not is_follow_up("Who won the 2022 World Cup in Qatar?")
     assert contextualize("Who won the 2022 World Cup in Qatar?", history) == "Who won the 2022 World Cup in Qatar?"
-    query = contextualize("Where is it based?", history)
-    assert "LeCun" in query and "AMI Labs" in query
+    assert contextualize("Where is it based?", history) == "Where is AMI Labs based?"
+    assert contextualize("Why did he do that?", history) == (
+        "Why did LeCun do that? (What did LeCun start after leaving Meta?)")
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t", "x" * 2001, None, 42])
