@@ -159,3 +159,16 @@ def test_a_killed_ingest_leaves_the_previous_index_usable(tmp_path: Path, corpus
     assert manifest is not None
     leftovers = [p.name for p in (settings.index_dir / "gen").iterdir()]
     assert sorted(leftovers) == sorted({manifest.generation, before.generation})
+
+
+def test_an_open_assistant_follows_an_ingest_run_by_another_process(tmp_path: Path, corpus: Path) -> None:
+    settings = settings_for(tmp_path, corpus)
+    ingest(settings)
+    assistant = Assistant.open(settings)
+    assert "Lyon" in assistant.ask("Where does the alpha team build gliders?").answer
+    for city in ("Nantes", "Brest"):  # two swaps: the first generation is gone by the second
+        (corpus / "alpha.txt").write_text(ARTICLE_A.replace("Lyon", city), encoding="utf-8")
+        subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(corpus), "--index",
+                        str(settings.index_dir)], check=True, capture_output=True,
+                       env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        assert city in assistant.ask("Where does the alpha team build gliders?").answer
