@@ -57,6 +57,10 @@ class ExtractiveAnswerer:
     margin = 0.12
     # Sentences this similar to one already chosen say the same thing again.
     duplicate = 0.9
+    # How much a passage's fused retrieval score counts in its sentences' scores.
+    passage_weight = 0.5
+    # Each later sentence of a FAQ answer inherits a little less of its question's match.
+    faq_decay = 0.05
 
     def __init__(self, index: IndexReader, settings: Settings, rule: RefusalRule | None = None):
         self.index = index
@@ -77,23 +81,34 @@ class ExtractiveAnswerer:
         candidates = []
         for rank, (passage, sentence_ids) in enumerate(zip(retrieval.passages, retrieval.sentence_ids, strict=True)):
             text = self.index.article(passage.chunk.doc_id).text
-            for i in sentence_ids:
+            sims = self.index.sentence_vectors[sentence_ids] @ retrieval.vector if sentence_ids else []
+            # A FAQ answer inherits how well its question matched: its sentences rarely echo the question.
+            question_sim = max((float(sim) for i, sim in zip(sentence_ids, sims, strict=True)
+                                if not self.index.sentences[i][3]), default=-1.0)
+            position = 0
+            for i, sim in zip(sentence_ids, sims, strict=True):
                 _, start, end, quotable = self.index.sentences[i]
                 if i in seen or not quotable:
                     continue
                 seen.add(i)
-                vector = self.index.sentence_vectors[i]
+                inherited = question_sim - self.faq_decay * position if passage.chunk.kind == "faq" else -1.0
+                position += 1
                 overlap = len(query_terms & set(terms(text[start:end]))) / max(len(query_terms), 1)
-                score = float(vector @ retrieval.vector) + 0.25 * overlap + 0.1 * passage.score - 0.02 * rank
-                candidates.append(_Candidate(rank, start, end, score, vector))
+                score = max(float(sim), inherited) + 0.25 * overlap + self.passage_weight * passage.score
+                candidates.append(_Candidate(rank, start, end, score, self.index.sentence_vectors[i]))
         return candidates
 
     def _choose(self, retrieval: Retrieval) -> list[_Candidate]:
+        """The best sentence of the best passage first (so [1] is the best evidence), then the
+        best-scoring others within `margin` of it, skipping repeats."""
         ranked = sorted(self._candidates(retrieval), key=lambda c: -c.score)
-        chosen: list[_Candidate] = []
+        anchor = next((c for c in ranked if c.passage_rank == 0), ranked[0] if ranked else None)
+        if anchor is None:
+            return []
+        chosen = [anchor]
+        best = ranked[0].score
         for candidate in ranked:
-            full = len(chosen) == self.settings.max_sentences
-            if full or (chosen and candidate.score < chosen[0].score - self.margin):
+            if len(chosen) == self.settings.max_sentences or candidate.score < best - self.margin:
                 break
             if any(float(candidate.vector @ c.vector) > self.duplicate for c in chosen):
                 continue
