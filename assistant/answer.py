@@ -14,6 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
+from .answertype import expected_type, fits
 from .config import Settings
 from .retrieve import Retrieval
 from .store import IndexReader
@@ -38,9 +39,11 @@ class RefusalRule:
     min_coverage: float = 0.6
 
     def refuses(self, retrieval: Retrieval) -> bool:
-        if not retrieval.passages or retrieval.best_sentence < self.min_sentence:
+        # The best match at either grain: one sentence, or a whole passage.
+        match = max(retrieval.best_sentence, retrieval.best_dense)
+        if not retrieval.passages or match < self.min_sentence:
             return True
-        return retrieval.best_sentence < self.confident_sentence and retrieval.coverage < self.min_coverage
+        return match < self.confident_sentence and retrieval.coverage < self.min_coverage
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class ExtractiveAnswerer:
     passage_weight = 0.5
     # Each later sentence of a FAQ answer inherits a little less of its question's match.
     faq_decay = 0.05
+    # How far below the best candidate a sentence of the asked-for kind (amount, time) may score.
+    type_margin = 0.2
 
     def __init__(self, index: IndexReader, settings: Settings, rule: RefusalRule | None = None):
         self.index = index
@@ -70,7 +75,9 @@ class ExtractiveAnswerer:
     def answer(self, question: str, retrieval: Retrieval) -> Answer:
         if self.rule.refuses(retrieval):
             return self._refusal(question, retrieval)
-        chosen = self._choose(retrieval)
+        chosen = self._choose(retrieval, expected_type(question))
+        if not chosen:
+            return self._refusal(question, retrieval)
         return self._compose(question, retrieval, chosen)
 
     def _candidates(self, retrieval: Retrieval) -> list[_Candidate]:
@@ -98,15 +105,22 @@ class ExtractiveAnswerer:
                 candidates.append(_Candidate(rank, start, end, score, self.index.sentence_vectors[i]))
         return candidates
 
-    def _choose(self, retrieval: Retrieval) -> list[_Candidate]:
+    def _choose(self, retrieval: Retrieval, kind: str) -> list[_Candidate]:
         """The best sentence of the best passage first (so [1] is the best evidence), then the
-        best-scoring others within `margin` of it, skipping repeats."""
+        best-scoring others within `margin` of it, skipping repeats. When the question asks for an
+        amount or a time, the lead sentence must carry one (found within `type_margin` of the best
+        candidate), or there is no answer."""
         ranked = sorted(self._candidates(retrieval), key=lambda c: -c.score)
-        anchor = next((c for c in ranked if c.passage_rank == 0), ranked[0] if ranked else None)
-        if anchor is None:
+        if not ranked:
             return []
-        chosen = [anchor]
         best = ranked[0].score
+        if kind != "open":
+            typed = [c for c in ranked if c.score >= best - self.type_margin and fits(kind, self._text(retrieval, c))]
+            if not typed:
+                return []
+            ranked = typed + [c for c in ranked if c not in typed]
+        anchor = next((c for c in ranked if c.passage_rank == 0), ranked[0]) if kind == "open" else ranked[0]
+        chosen = [anchor]
         for candidate in ranked:
             if len(chosen) == self.settings.max_sentences or candidate.score < best - self.margin:
                 break
@@ -114,6 +128,10 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(candidate)
         return chosen
+
+    def _text(self, retrieval: Retrieval, candidate: _Candidate) -> str:
+        doc_id = retrieval.passages[candidate.passage_rank].chunk.doc_id
+        return self.index.article(doc_id).text[candidate.start:candidate.end]
 
     def _compose(self, question: str, retrieval: Retrieval, chosen: list[_Candidate]) -> Answer:
         # Readable order: passages in rank order, sentences in reading order inside each.

@@ -1,0 +1,44 @@
+"""What kind of answer a question asks for, and whether a sentence can be one.
+
+"How much did AMI Labs raise?" wants an amount; a sentence without a number cannot answer it,
+however similar it is. The extractive answerer uses this to prefer sentences of the right kind
+and to refuse when none is found. Only the types that can be checked by pattern are recognised;
+any other question is "open" and every sentence qualifies.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NUMBER_WORDS = (r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+                 r"hundred|hundreds|thousand|thousands|million|millions|billion|billions|trillion|trillions|dozen|"
+                 r"dozens|half|double|twice")
+_MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december"
+_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE)
+_TIME = re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b({_MONTHS})\b|\b(ago|since|until|yesterday|today|"
+                   rf"decades?|years?|months?|weeks?|recently|recent)\b", re.IGNORECASE)
+
+_QUANTITY_QUESTION = re.compile(
+    r"^\s*(?:and\s+)?how\s+(much|many|long|large|big|tall|old|fast|far|expensive|costly|often|high|heavy|small)\b"
+    r"|\bwhat\s+(?:is|was|are|were)\s+(?:the\s+)?(?:price|cost|size|number|amount|height|age|salary|valuation)\b",
+    re.IGNORECASE,
+)
+_TIME_QUESTION = re.compile(r"^\s*(?:and\s+)?(when|since when|until when)\b|\b(what|which)\s+(year|date|month|day)\b",
+                            re.IGNORECASE)
+
+
+def expected_type(question: str) -> str:
+    """"quantity", "time" or "open"."""
+    if _QUANTITY_QUESTION.search(question):
+        return "quantity"
+    if _TIME_QUESTION.search(question):
+        return "time"
+    return "open"
+
+
+def fits(kind: str, sentence: str) -> bool:
+    if kind == "quantity":
+        return bool(_NUMBER.search(sentence))
+    if kind == "time":
+        return bool(_TIME.search(sentence))
+    return True
