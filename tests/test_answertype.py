@@ -1,0 +1,25 @@
+import pytest
+
+from assistant.answertype import expected_type, fits
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("How much money did AMI Labs raise?", "quantity"),
+    ("How many hours has a child been awake by four?", "quantity"),
+    ("What is the price of ChatGPT Plus?", "quantity"),
+    ("When did LeCun post on X?", "time"),
+    ("In which year did Hinton leave Google?", "time"),
+    ("Where is AMI Labs based?", "open"),
+    ("Why does Meta keep investing?", "open"),
+])
+def test_expected_type(question: str, kind: str) -> None:
+    assert expected_type(question) == kind
+
+
+def test_fits_needs_a_number_or_a_time() -> None:
+    assert fits("quantity", "It employed hundreds of scientists.")
+    assert fits("quantity", "About 16,000 hours.")
+    assert not fits("quantity", "Yann LeCun is one of the most influential figures in AI.")
+    assert fits("time", "In a post on X in June 2024, he advised students.")
+    assert not fits("time", "He left to start AMI Labs in Paris.")
+    assert fits("open", "Anything at all.")
