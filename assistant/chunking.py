@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from .config import Settings
 from .types import Article, Chunk
 
+# Bump when a change here would cut the same file differently: indexes built before are rebuilt.
+CHUNKER_VERSION = 2
+
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "inc", "jr", "sr", "no",
     "fig", "u.s", "u.k", "approx", "dept", "est", "gen", "gov", "sen", "rep", "ltd", "co", "corp",
@@ -24,6 +27,12 @@ _ABBREVIATIONS = {
 _BOUNDARY = re.compile(r"[.!?]+[\"”’')\]]*(?=\s+)")
 _NEXT_STARTS_SENTENCE = re.compile(r"\s+[\"“‘'(\[]?[A-Z0-9À-Ý]")
 _FAQ_HEADING = re.compile(r"\b(faqs?|frequently asked questions)\b", re.IGNORECASE)
+# Link lists to other pages, not part of the article: never retrieved, never quoted.
+_NAVIGATION_HEADING = re.compile(
+    r"^(related|recommended|more|further|also)\b.*\b(reading|articles?|stories|posts|news)$"
+    r"|^(read more|see also|you may also like)$",
+    re.IGNORECASE,
+)
 _QUESTION_PREFIX = re.compile(r"^(?:Q|Question)\s*[:.)-]\s*", re.IGNORECASE)
 _RULE = re.compile(r"^\s*([-*_=])\1{2,}\s*$")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
@@ -181,7 +190,7 @@ class _ChunkBuilder:
     def flush(self) -> None:
         if self.question is not None:
             self._emit_faq(self.question, self.body)
-        elif self.body:
+        elif self.body and not _NAVIGATION_HEADING.match(self.section):
             self._emit_text(self.body)
         self.question, self.body = None, []
 

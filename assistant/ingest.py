@@ -101,7 +101,8 @@ def _previous(settings: Settings, rebuild: bool, warn: Callable[[str], None]) ->
     except IndexMismatchError as exc:
         raise IndexMismatchError(f"{exc} (or delete the folder)") from None
     if old and (old.model != settings.model or old.chunking != chunking_settings(settings)):
-        warn(f"The index was built with {old.model} and {old.chunking}; rebuilding it with {settings.model}.")
+        warn(f"The index in {settings.index_dir} was built with other settings (model {old.model}, "
+             f"chunking {old.chunking}): rebuilding it with model {settings.model}.")
         return None
     return old
 

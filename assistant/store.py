@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .chunking import CHUNKER_VERSION
 from .config import Settings
 from .embeddings import Embedder, load_embedder
 from .errors import IndexMismatchError, IndexMissingError, IngestLockedError, StoreUnavailableError, UserInputError
@@ -61,7 +62,8 @@ class Manifest:
 
 
 def chunking_settings(settings: Settings) -> dict[str, int]:
-    return {"chunk_chars": settings.chunk_chars, "overlap_sentences": settings.chunk_overlap_sentences}
+    return {"chunk_chars": settings.chunk_chars, "overlap_sentences": settings.chunk_overlap_sentences,
+            "chunker_version": CHUNKER_VERSION}
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:

@@ -123,3 +123,10 @@ def test_a_quotation_of_several_sentences_stays_whole() -> None:
         'She said "Go. Now."',
         "Done.",
     ]
+
+
+def test_a_related_reading_link_list_is_not_content() -> None:
+    article = read_article(SEEDS[1])
+    chunks = chunk_article(article, Settings())
+    assert not any("Llama 5" in c.text for c in chunks)
+    assert any(c.text.startswith("LeCun's departure marks") for c in chunks)
