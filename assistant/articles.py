@@ -61,7 +61,10 @@ def read_articles(paths: Iterable[Path], warn: Callable[[str], None]) -> list[Ar
 def read_article(path: Path) -> Article:
     if path.suffix.lower() not in SUFFIXES:
         raise UnreadableArticle(f"not a .txt, .md or .html file ({path.suffix or 'no extension'})")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableArticle(f"cannot be read ({exc.strerror or exc})") from None
     if len(data) > MAX_FILE_BYTES:
         raise UnreadableArticle(f"larger than {MAX_FILE_BYTES // 1_000_000} MB")
     if b"\x00" in data:

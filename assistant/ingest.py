@@ -19,7 +19,7 @@ from .articles import read_articles
 from .chunking import chunk_article, chunk_sentences, embedding_text
 from .config import Settings
 from .embeddings import Embedder, load_embedder
-from .errors import IndexMismatchError, UserInputError
+from .errors import IndexMismatchError, StoreUnavailableError, UserInputError
 from .store import (
     FileEntry,
     Generation,
@@ -62,6 +62,16 @@ def ingest(
     warn: Callable[[str], None] = lambda message: None,
     progress: bool = False,
 ) -> IngestReport:
+    try:
+        return _ingest(settings, rebuild, warn, progress)
+    except OSError as exc:
+        raise StoreUnavailableError(
+            f"Cannot write the index at {settings.index_dir} ({exc.strerror or exc}): "
+            "check the folder's permissions and free space, or pick another with --index."
+        ) from None
+
+
+def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], progress: bool) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
 

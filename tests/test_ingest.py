@@ -14,7 +14,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.engine import Assistant
-from assistant.errors import IndexMismatchError, IndexMissingError, UserInputError
+from assistant.errors import IndexMismatchError, IndexMissingError, StoreUnavailableError, UserInputError
 from assistant.ingest import ingest
 from assistant.store import chroma_client, read_manifest
 
@@ -172,3 +172,11 @@ def test_an_open_assistant_follows_an_ingest_run_by_another_process(tmp_path: Pa
                         str(settings.index_dir)], check=True, capture_output=True,
                        env={**os.environ, "HF_HUB_OFFLINE": "1"})
         assert city in assistant.ask("Where does the alpha team build gliders?").answer
+
+
+def test_an_unwritable_index_folder_is_one_clear_error(tmp_path: Path, corpus: Path) -> None:
+    blocker = tmp_path / "file-not-folder"
+    blocker.write_text("x")
+    settings = Settings.load(overrides={"index_dir": blocker / "index", "corpus": (corpus,)}, environ={})
+    with pytest.raises(StoreUnavailableError, match="Cannot write the index"):
+        ingest(settings)
