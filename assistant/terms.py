@@ -14,7 +14,8 @@ here hers herself him himself his how i if in into is it its itself just me more
 now of off on once only or other our ours ourselves out over own same she should so some such than that the
 their theirs them themselves then there these they this those through to too under until up very was we
 were what when where which while who whom why will with would you your yours yourself yourselves also
-said says say tell told according article articles mention mentioned exactly really kind sort
+said says say tell told according article articles mention mentioned exactly really kind sort else among want use
+get got make made thing things way ways much many
 """.split())
 
 
