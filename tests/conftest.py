@@ -9,6 +9,8 @@ import pytest
 
 from assistant.config import Settings
 
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 
