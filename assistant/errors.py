@@ -44,3 +44,9 @@ class IngestLockedError(AssistantError):
 
     exit_code = 1
     http_status = 409
+
+
+class NotFoundError(UserInputError):
+    """Something asked for by name (an article) is not in the index."""
+
+    http_status = 404

@@ -27,7 +27,7 @@ import numpy as np
 from .chunking import CHUNKER_VERSION
 from .config import Settings
 from .embeddings import Embedder, load_embedder
-from .errors import IndexMismatchError, IndexMissingError, IngestLockedError, StoreUnavailableError, UserInputError
+from .errors import IndexMismatchError, IndexMissingError, IngestLockedError, NotFoundError, StoreUnavailableError
 from .types import Article, Chunk
 
 MANIFEST_FORMAT = 1
@@ -238,7 +238,7 @@ class IndexReader:
         try:
             return self._articles[doc_id]
         except KeyError:
-            raise UserInputError(f"There is no article {doc_id!r} in the index.") from None
+            raise NotFoundError(f"There is no article {doc_id!r} in the index.") from None
 
 
 class IndexWriter:
