@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .answertype import expected_type, fits
+from .answertype import STRICT, expected_type, fits
 from .config import Settings
 from .retrieve import Retrieval
 from .store import IndexReader
@@ -63,7 +63,7 @@ class ExtractiveAnswerer:
     # How much a passage's fused retrieval score counts in its sentences' scores.
     passage_weight = 0.5
     # Each later sentence of a FAQ answer inherits a little less of its question's match.
-    faq_decay = 0.05
+    faq_decay = 0.1
     # How far below the best candidate a sentence of the asked-for kind (amount, time) may score.
     type_margin = 0.2
 
@@ -98,7 +98,7 @@ class ExtractiveAnswerer:
                 if i in seen or not quotable:
                     continue
                 seen.add(i)
-                inherited = question_sim - self.faq_decay * position if passage.chunk.kind == "faq" else -1.0
+                inherited = question_sim - self.faq_decay * (position + 1) if passage.chunk.kind == "faq" else -1.0
                 position += 1
                 overlap = len(query_terms & set(terms(text[start:end]))) / max(len(query_terms), 1)
                 score = max(float(sim), inherited) + 0.25 * overlap + self.passage_weight * passage.score
@@ -106,21 +106,19 @@ class ExtractiveAnswerer:
         return candidates
 
     def _choose(self, retrieval: Retrieval, kind: str) -> list[_Candidate]:
-        """The best sentence of the best passage first (so [1] is the best evidence), then the
-        best-scoring others within `margin` of it, skipping repeats. When the question asks for an
-        amount or a time, the lead sentence must carry one (found within `type_margin` of the best
-        candidate), or there is no answer."""
+        """The best-scoring sentence first, then others within `margin` of it, skipping repeats.
+        When the question asks for an amount or a time, the lead sentence must carry one (found
+        within `type_margin` of the best candidate), or there is no answer; a place is preferred."""
         ranked = sorted(self._candidates(retrieval), key=lambda c: -c.score)
         if not ranked:
             return []
         best = ranked[0].score
         if kind != "open":
             typed = [c for c in ranked if c.score >= best - self.type_margin and fits(kind, self._text(retrieval, c))]
-            if not typed:
+            if not typed and kind in STRICT:
                 return []
             ranked = typed + [c for c in ranked if c not in typed]
-        anchor = next((c for c in ranked if c.passage_rank == 0), ranked[0]) if kind == "open" else ranked[0]
-        chosen = [anchor]
+        chosen = [ranked[0]]
         for candidate in ranked:
             if len(chosen) == self.settings.max_sentences or candidate.score < best - self.margin:
                 break

@@ -27,12 +27,20 @@ _TIME_QUESTION = re.compile(r"^\s*(?:and\s+)?(when|since when|until when)\b|\b(w
                             re.IGNORECASE)
 
 
+_PLACE_QUESTION = re.compile(r"^\s*(?:and\s+)?where\b|\b(which|what)\s+(city|country|place)\b", re.IGNORECASE)
+_PLACE = re.compile(r"\b(in|at|from|near|based in|headquartered in)\s+(the\s+)?[A-Z][a-z]+")
+# Kinds whose absence means the articles do not answer; a missing place only lowers preference.
+STRICT = {"quantity", "time"}
+
+
 def expected_type(question: str) -> str:
-    """"quantity", "time" or "open"."""
+    """"quantity", "time", "place" or "open"."""
     if _QUANTITY_QUESTION.search(question):
         return "quantity"
     if _TIME_QUESTION.search(question):
         return "time"
+    if _PLACE_QUESTION.search(question):
+        return "place"
     return "open"
 
 
@@ -41,4 +49,6 @@ def fits(kind: str, sentence: str) -> bool:
         return bool(_NUMBER.search(sentence))
     if kind == "time":
         return bool(_TIME.search(sentence))
+    if kind == "place":
+        return bool(_PLACE.search(sentence))
     return True

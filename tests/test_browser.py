@@ -1,0 +1,185 @@
+"""The chat page, the article page and the widget in a real headless Chromium (Debian's), driven by
+Playwright. Screenshots of each step go to the test's temp dir; the path is printed on failure."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from assistant.ingest import ingest
+from webserver import free_port, running_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+SNIPPET = '<script src="{url}/widget.js" data-title="Ask the articles" data-color="#0b5fff" ' \
+          'data-position="right" async></script>'
+THIRD_PARTY = """<!doctype html><html><head><title>A blog</title></head><body>
+<h1 id="blog-title">My blog about AI</h1><p>Some post the owner wrote.</p>{snippet}</body></html>"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (tests/check.sh does).")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def blog_ports() -> tuple[int, int]:
+    return free_port(), free_port()  # allowed, not allowed
+
+
+@pytest.fixture(scope="module")
+def server(seed_index: Path, blog_ports: tuple[int, int]) -> Iterator[str]:
+    with running_server(seed_index, "--allowed-origins", f"http://127.0.0.1:{blog_ports[0]}",
+                        env={"ASSISTANT_RATE_LIMIT_PER_MINUTE": "1000"}) as url:
+        yield url
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    print(f"screenshots: {tmp_path}")
+    return tmp_path
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def serve_blog(port: int, html_text: str, folder: Path) -> http.server.ThreadingHTTPServer:
+    (folder / "index.html").write_text(html_text, encoding="utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
+def test_chat_page_suggestion_answer_and_source(page, server: str, shots: Path) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/", wait_until="load")
+    suggestion = page.locator("#suggestions button").first
+    suggestion.wait_for()
+    page.screenshot(path=str(shots / "1-chat-page.png"))
+    suggestion.click()
+    answer = page.locator("#chat .answer").last
+    answer.wait_for()
+    assert "[1]" in answer.inner_text()
+    page.screenshot(path=str(shots / "1-answer.png"))
+    with page.context.expect_page() as opened:
+        answer.locator("a.cite").first.click()
+    article = opened.value
+    article.wait_for_load_state("load")
+    highlighted = article.locator(".passage, .quote").first
+    highlighted.wait_for()
+    assert "#" in article.url and article.locator(".quote").count() >= 1
+    assert article.evaluate("() => { const r = document.querySelector('.quote').getBoundingClientRect();"
+                            " return r.top >= 0 && r.top < window.innerHeight; }"), "the passage is scrolled into view"
+    article.screenshot(path=str(shots / "1-article.png"))
+
+
+def test_chat_page_follow_up_in_context(page, server: str, shots: Path) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/", wait_until="load")
+    box = page.locator("#question textarea, #question input").first
+    box.fill("What did LeCun start after quitting Meta?")
+    page.locator("#ask").click()
+    page.locator("#chat .answer, #chat .refusal").first.wait_for()
+    box.fill("Where is it based?")
+    page.locator("#ask").click()
+    page.wait_for_function("() => document.querySelectorAll('#chat .answer, #chat .refusal').length >= 2")
+    second = page.locator("#chat .answer, #chat .refusal").nth(1)
+    assert "Paris" in second.inner_text()
+    page.screenshot(path=str(shots / "2-follow-up.png"))
+    page.locator("#clear").click()
+    page.wait_for_function("() => document.querySelectorAll('#chat .answer').length === 0")
+
+
+def test_widget_on_an_allowed_third_party_origin(page, server: str, blog_ports, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                 shots: Path) -> None:
+    blog = serve_blog(blog_ports[0], THIRD_PARTY.format(snippet=SNIPPET.format(url=server)), tmp_path)
+    try:
+        page.goto(f"http://127.0.0.1:{blog_ports[0]}/", wait_until="load")
+        launcher = page.locator("#cited-assistant-widget >> .launcher")
+        launcher.wait_for()
+        assert page.locator("#blog-title").inner_text() == "My blog about AI"  # the page itself is untouched
+        page.screenshot(path=str(shots / "3-widget-closed.png"))
+        launcher.focus()
+        page.keyboard.press("Enter")
+        frame = page.frame_locator("#cited-assistant-widget >> iframe")
+        frame.locator("#q").fill("Where is AMI Labs based?")
+        frame.locator("#q").press("Enter")
+        answer = frame.locator(".msg.bot").first
+        answer.wait_for()
+        assert "[1]" in answer.inner_text() and "Paris" in answer.inner_text()
+        assert frame.locator(".sources li").count() >= 1
+        page.screenshot(path=str(shots / "3-widget-answer.png"))
+        page.keyboard.press("Escape")
+        page.wait_for_function("() => !document.querySelector('#cited-assistant-widget')"
+                               ".shadowRoot.querySelector('.panel').classList.contains('open')")
+    finally:
+        blog.shutdown()
+
+
+def test_widget_refused_on_an_origin_not_allowed(page, server: str, blog_ports, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                 shots: Path) -> None:
+    blog = serve_blog(blog_ports[1], THIRD_PARTY.format(snippet=SNIPPET.format(url=server)), tmp_path)
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
+    try:
+        page.goto(f"http://127.0.0.1:{blog_ports[1]}/", wait_until="load")
+        page.wait_for_function("() => true")
+        for _ in range(50):
+            if any("refused" in m and "not allowed" in m for m in messages):
+                break
+            page.wait_for_timeout(100)
+        page.screenshot(path=str(shots / "4-widget-refused.png"))
+        assert any("refused" in m and "not allowed" in m for m in messages), messages
+        assert page.locator("#cited-assistant-widget").count() == 0
+        # Even framed by hand, /embed is refused by the browser (frame-ancestors).
+        page.evaluate(f"() => {{ const f = document.createElement('iframe'); f.id = 'manual';"
+                      f" f.src = '{server}/embed'; document.body.append(f); }}")
+        page.wait_for_timeout(1500)
+        frame = page.frame_locator("#manual")
+        assert frame.locator("#q").count() == 0
+    finally:
+        blog.shutdown()
+
+
+def test_hostile_markup_is_shown_as_text_and_never_runs(page, tmp_path: Path, shots: Path) -> None:  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "hostile.md").write_text(
+        "# Hostile article\n\nThe gliders of Lyon are built with <script>window.__pwned=1</script> tags in their "
+        'manuals. Their pilots write <img src=x onerror="window.__pwned=1"> in every logbook.\n',
+        encoding="utf-8")
+    index = tmp_path / "index"
+    ingest(Settings.load(overrides={"index_dir": index, "corpus": (corpus,)}, environ={}))
+    with running_server(index) as url:
+        page.goto(url + "/", wait_until="load")
+        box = page.locator("#question textarea, #question input").first
+        box.wait_for()
+        box.fill("What do the pilots write in their logbooks?")
+        page.locator("#ask").click()
+        answer = page.locator("#chat .answer").first
+        answer.wait_for()
+        assert 'onerror="window.__pwned=1"' in answer.inner_text()
+        page.screenshot(path=str(shots / "5-hostile-chat.png"))
+        page.goto(url + "/articles/hostile?start=0&end=40", wait_until="load")
+        assert "<script>window.__pwned=1</script>" in page.locator("#article").inner_text()
+        page.screenshot(path=str(shots / "5-hostile-article.png"))
+        assert page.evaluate("() => window.__pwned") is None
