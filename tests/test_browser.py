@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from webserver import free_port, running_server
 
 from assistant.config import Settings
 from assistant.ingest import ingest
-from webserver import free_port, running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 CHROMIUM = "/usr/bin/chromium"
