@@ -62,7 +62,9 @@ class ExtractiveAnswerer:
     duplicate = 0.9
     # How much a passage's fused retrieval score counts in its sentences' scores.
     passage_weight = 0.5
-    # Each later sentence of a FAQ answer inherits a little less of its question's match.
+    # A FAQ answer inherits its question's match only when that question is nearly the one asked
+    # (a rewording), each later sentence a little less of it.
+    faq_paraphrase = 0.8
     faq_decay = 0.1
     # How far below the best candidate a sentence of the asked-for kind (amount, time) may score.
     type_margin = 0.2
@@ -98,7 +100,9 @@ class ExtractiveAnswerer:
                 if i in seen or not quotable:
                     continue
                 seen.add(i)
-                inherited = question_sim - self.faq_decay * (position + 1) if passage.chunk.kind == "faq" else -1.0
+                inherited = -1.0
+                if passage.chunk.kind == "faq" and question_sim >= self.faq_paraphrase:
+                    inherited = question_sim - self.faq_decay * (position + 1)
                 position += 1
                 overlap = len(query_terms & set(terms(text[start:end]))) / max(len(query_terms), 1)
                 score = max(float(sim), inherited) + 0.25 * overlap + self.passage_weight * passage.score

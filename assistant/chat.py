@@ -2,14 +2,16 @@
 
 A question that leans on an earlier turn ("where is it based?", "why did he leave?") is searched
 together with the previous question and the names in the previous answer; a question that stands
-on its own is searched as asked, so changing the subject works. Rule-based on purpose: no model
-is needed and the rewritten query is returned to the user (`search_query`) to show its work.
+on its own is searched as asked, so changing the subject works. A first question that says "he"
+means the person the articles are about (`main_subject`). Rule-based on purpose: no model is needed
+and the rewritten query is returned to the user (`search_query`) to show its work.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
 from .terms import STOPWORDS, terms
 from .types import Turn
@@ -24,21 +26,27 @@ _ELLIPSIS = re.compile(r"^\s*(and|but|so|what about|how about|why|why not|how co
 _NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|it|its|they|them|their)\b", re.IGNORECASE)
 _PERSONAL = {"he", "him", "his", "she", "her"}
+_PERSON = re.compile(r"\b(he|him|his)\b", re.IGNORECASE)
 _POSSESSIVE = {"his", "its", "their"}
 _SHORT = 3  # content terms at or under which a question cannot stand alone
+_FULL_NAME = re.compile(r"\b([A-Z][a-z]+)\s+([A-Z][a-z]*[A-Z]?[a-z]+)\b")  # "Yann LeCun", "Geoffrey Hinton"
 
 
 def is_follow_up(question: str) -> bool:
     return bool(_ANAPHORA.search(question) or _ELLIPSIS.match(question)) or len(terms(question)) <= _SHORT - 1
 
 
-def contextualize(question: str, history: Sequence[Turn]) -> str:
-    """The query to search for `question`, given the earlier turns (oldest first)."""
-    if not history or not is_follow_up(question):
+def contextualize(question: str, history: Sequence[Turn], subject: str = "") -> str:
+    """The query to search for `question`, given the earlier turns (oldest first) and the person
+    the articles are mostly about."""
+    if not history:
+        return _PERSON.sub(lambda m: subject + ("'s" if m.group(0).lower() == "his" else ""), question) \
+            if subject else question
+    if not is_follow_up(question):
         return question
     previous = history[-1]
     # The previous question may itself have been a follow-up: read it in its own context first.
-    previous_query = contextualize(previous.question, history[:-1])
+    previous_query = contextualize(previous.question, history[:-1], subject)
     resolved = _resolve_pronouns(question, previous_query, previous.answer)
     if resolved != question and len(terms(resolved)) >= _SHORT - 1:
         return resolved  # the pronoun now names its subject: the question stands on its own
@@ -74,3 +82,12 @@ def _names(text: str) -> list[str]:
             continue
         names.append(name)
     return list(dict.fromkeys(names))
+
+
+def main_subject(texts: Iterable[str]) -> str:
+    """The person the articles are mostly about: of the surnames written after a first name
+    somewhere ("Yann LeCun"), the one mentioned most often; "" when there is none."""
+    texts = list(texts)
+    surnames = {last for text in texts for first, last in _FULL_NAME.findall(text) if first.lower() not in STOPWORDS}
+    counts = Counter(word for text in texts for word in re.findall(r"\b[A-Z]\w+\b", text) if word in surnames)
+    return counts.most_common(1)[0][0] if counts else ""

@@ -18,7 +18,7 @@ from .config import Settings
 from .types import Article, Chunk
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3
 
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "inc", "jr", "sr", "no",
@@ -184,7 +184,7 @@ class _ChunkBuilder:
         self.body.append(line)
 
     def _is_title_repeat(self, line: Line) -> bool:
-        # The first line is kept as text (a title can answer a question); its repeats are not.
+        # The first line is kept as text (it helps retrieval, though never quoted); its repeats are not.
         return line.start > 0 and _heading_text(line.text) == self.article.title
 
     def flush(self) -> None:
@@ -237,4 +237,9 @@ def chunk_sentences(chunk: Chunk, text: str) -> list[tuple[int, int, bool]]:
     """Sentences of a chunk as (start, end, quotable). Questions (a FAQ entry's own question among
     them) help retrieval find the passage but are never quoted as an answer."""
     spans = split_sentences(text, chunk.start, chunk.end)
-    return [(start, end, not text[start:end].rstrip("\"”’')").endswith("?")) for start, end in spans]
+    return [(start, end, _quotable(text[start:end], chunk.title)) for start, end in spans]
+
+
+def _quotable(sentence: str, title: str) -> bool:
+    """A question asks rather than states, and a headline names a story rather than tells it."""
+    return not sentence.rstrip("\"”’')").endswith("?") and sentence.strip() != title

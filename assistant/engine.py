@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .answer import Answerer, ExtractiveAnswerer
-from .chat import contextualize
+from .chat import contextualize, main_subject
 from .config import Settings
 from .errors import UserInputError
 from .retrieve import Retriever
@@ -45,6 +45,7 @@ class Assistant:
         self.index = index
         self.retriever = Retriever(index, settings)
         self.answerer = answerer or ExtractiveAnswerer(index, settings)
+        self._subject = ("", "")  # (generation, the person the articles are about)
 
     @classmethod
     def open(cls, settings: Settings) -> Assistant:
@@ -56,7 +57,7 @@ class Assistant:
         question = validate_question(question, self.settings.max_question_chars)
         self.index.refresh()
         history = list(history)[-self.settings.max_history_turns :]
-        query = contextualize(question, history)
+        query = contextualize(question, history, self.subject())
         retrieval = self.retriever.retrieve(query)
         retrieved = time.perf_counter()
         answer = self.answerer.answer(question, retrieval)
@@ -67,6 +68,13 @@ class Assistant:
             "total": (done - started) * 1000,
         }
         return answer
+
+    def subject(self) -> str:
+        """The person the indexed articles are mostly about, whom a bare "he" refers to."""
+        generation = self.index.manifest.generation
+        if self._subject[0] != generation:
+            self._subject = (generation, main_subject(a.text for a in self.index.articles()))
+        return self._subject[1]
 
     def articles(self) -> list[Article]:
         return self.index.articles()

@@ -130,3 +130,12 @@ def test_a_related_reading_link_list_is_not_content() -> None:
     chunks = chunk_article(article, Settings())
     assert not any("Llama 5" in c.text for c in chunks)
     assert any(c.text.startswith("LeCun's departure marks") for c in chunks)
+
+
+def test_the_headline_helps_retrieval_but_is_never_quoted() -> None:
+    article = read_article(SEEDS[1])
+    first = chunk_article(article, Settings())[0]
+    assert first.text.startswith(article.title)
+    spans = chunk_sentences(first, article.text)
+    assert article.text[spans[0][0]:spans[0][1]] == article.title and not spans[0][2]
+    assert article.text[spans[1][0]:spans[1][1]].startswith("The Turing Award winner") and spans[1][2]

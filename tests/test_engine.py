@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chat import contextualize, is_follow_up
+from assistant.chat import contextualize, is_follow_up, main_subject
 from assistant.errors import UserInputError
 from assistant.types import Answer, Turn
 
@@ -92,6 +92,15 @@ def test_follow_up_detection_and_topic_changes() -> None:
     assert contextualize("Where is it based?", history) == "Where is AMI Labs based?"
     assert contextualize("Why did he do that?", history) == (
         "Why did LeCun do that? (What did LeCun start after leaving Meta?)")
+
+
+def test_a_first_question_saying_he_means_the_person_the_articles_are_about() -> None:
+    texts = ["Yann LeCun left Meta. LeCun said so. Geoffrey Hinton agreed.", "LeCun and Meta disagree."]
+    assert main_subject(texts) == "LeCun"
+    assert main_subject(["Meta and Google build models."]) == ""  # no "First Last" name: no subject
+    assert contextualize("What did he tell students about his field?", [], "LeCun") == (
+        "What did LeCun tell students about LeCun's field?")
+    assert contextualize("Where is it based?", [], "LeCun") == "Where is it based?"  # "it" is not a person
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t", "x" * 2001, None, 42])
