@@ -16,6 +16,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -99,16 +100,17 @@ def _own_origin(request: Request) -> str:
 
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
     assistant = assistant or Assistant.open(settings)
-    assistant.ask("warm-up")  # load the model now, not on the first reader's question
-    lock = threading.Lock()  # one question at a time through the engine: its index may refresh
+    # One engine thread: one question at a time (the index may refresh under it), and torch keeps
+    # one warm thread pool instead of starting one in each of the web server's worker threads.
+    engine = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine")
+    engine.submit(assistant.ask, "warm-up").result()  # load the model now, not on the first question
     limiter = RateLimiter(settings.rate_limit_per_minute)
     origins = Origins(settings.allowed_origins)
     app = FastAPI(title="Cited-answer assistant", version=_version(),
                   description="Answers questions about a set of articles; every sentence cites its passage.")
 
     def ask(question: str, history: list[Turn]) -> Answer:
-        with lock:
-            return assistant.ask(question, history)
+        return engine.submit(assistant.ask, question, history).result()
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
