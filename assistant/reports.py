@@ -55,11 +55,12 @@ def summary(suite: SuiteResult) -> str:
 
 def comparison(suites: list[SuiteResult]) -> str:
     names = [s.engine for s in suites]
-    lines = [f"{'metric':<20}" + "".join(f"{n:>10}" for n in names)]
+    w = max([10] + [len(n) + 2 for n in names])
+    lines = [f"{'metric':<20}" + "".join(f"{n:>{w}}" for n in names)]
     for key, label in _METRIC_LABELS.items():
-        lines.append(f"{label:<20}" + "".join(f"{_value(getattr(s.metrics, key)):>10}" for s in suites))
-    lines.append(f"{'cases passed':<20}" + "".join(f"{s.metrics.passed:>7}/{s.metrics.cases:<2}" for s in suites))
-    lines.append(f"{'seconds':<20}" + "".join(f"{s.seconds:>10.1f}" for s in suites))
+        lines.append(f"{label:<20}" + "".join(f"{_value(getattr(s.metrics, key)):>{w}}" for s in suites))
+    lines.append(f"{'cases passed':<20}" + "".join(f"{f'{s.metrics.passed}/{s.metrics.cases}':>{w}}" for s in suites))
+    lines.append(f"{'seconds':<20}" + "".join(f"{s.seconds:>{w}.1f}" for s in suites))
     verdicts = {r.case.id: [r.passed] for r in suites[0].results}
     for other in suites[1:]:
         for r in other.results:

@@ -1,0 +1,61 @@
+"""Answer quality, ours beside the naive llama-index pipeline (defaults: default chunking, dense only,
+the same model, top 3), scored by the same runner and metrics on the same suite, and the time the
+suite takes in each mode: in-process and over HTTP against a real `assistant serve`.
+
+    python bench/bench_quality.py [SUITE ...]      (default: evals/seeds.yaml evals/faq.yaml)
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench_engine import ASSISTANT, ENV, ROOT
+from bench_http import start_server, stop
+
+sys.path.insert(0, str(ROOT))
+from assistant import reports  # noqa: E402
+from assistant.config import Settings  # noqa: E402
+from assistant.evalcases import load_cases  # noqa: E402
+from assistant.evaluate import SuiteResult, open_asker, run_suite  # noqa: E402
+
+K = 3
+
+
+def score(engine: str, settings: Settings, cases: list, url: str | None = None) -> SuiteResult:  # type: ignore[type-arg]
+    asker, about = open_asker(engine, settings, url)
+    asker.ask(cases[0].turns[0].question)  # warm-up, not timed (as `assistant eval` does)
+    suite = run_suite(cases, asker, K, "ours over HTTP" if url else engine)
+    suite.about = about
+    return suite
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("suites", nargs="*", type=Path, default=[ROOT / "evals/seeds.yaml", ROOT / "evals/faq.yaml"])
+    args = parser.parse_args()
+    cases = load_cases(args.suites)
+    index = Path(tempfile.mkdtemp()) / "index"
+    subprocess.run([*ASSISTANT, "ingest", "seeds", "--index", str(index)], check=True, env=ENV, cwd=ROOT,
+                   capture_output=True)
+    settings = Settings.load(overrides={"index_dir": index, "corpus": (ROOT / "seeds",)})
+    try:
+        suites = [score("ours", settings, cases), score("naive", settings, cases)]
+        proc, url, _ = start_server(index)
+        try:
+            suites.append(score("ours", settings, cases, url))
+        finally:
+            stop(proc)
+    finally:
+        shutil.rmtree(index.parent)
+    print(f"{len(cases)} cases from {', '.join(str(p.relative_to(ROOT)) for p in args.suites)}; k={K}\n")
+    print(reports.comparison(suites), end="")
+    print("\nseconds for the whole suite: " + ", ".join(f"{s.engine} {s.seconds:.1f} s" for s in suites))
+
+
+if __name__ == "__main__":
+    main()
