@@ -9,7 +9,8 @@ from assistant.answertype import expected_type, fits
     ("What is the price of ChatGPT Plus?", "quantity"),
     ("When did LeCun post on X?", "time"),
     ("In which year did Hinton leave Google?", "time"),
-    ("Where is AMI Labs based?", "open"),
+    ("Where is AMI Labs based?", "place"),
+    ("In which city is LeCun's new lab?", "place"),
     ("Why does Meta keep investing?", "open"),
 ])
 def test_expected_type(question: str, kind: str) -> None:
@@ -23,3 +24,10 @@ def test_fits_needs_a_number_or_a_time() -> None:
     assert fits("time", "In a post on X in June 2024, he advised students.")
     assert not fits("time", "He left to start AMI Labs in Paris.")
     assert fits("open", "Anything at all.")
+
+
+def test_a_place_is_a_capitalised_name_after_a_locating_word() -> None:
+    assert fits("place", "He left to start AMI Labs in Paris.")
+    assert fits("place", "The lab is based in London.")
+    assert not fits("place", "He left to start a lab in the spring.")
+    assert not fits("place", "Meta has committed substantial resources.")
