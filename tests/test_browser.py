@@ -76,10 +76,14 @@ def test_chat_page_suggestion_answer_and_source(page, server: str, shots: Path) 
     suggestion = page.locator("#suggestions button").first
     suggestion.wait_for()
     page.screenshot(path=str(shots / "1-chat-page.png"))
+    question = suggestion.inner_text()
     suggestion.click()
     answer = page.locator("#chat .answer").last
     answer.wait_for()
     assert "[1]" in answer.inner_text()
+    # The streamed message ends as exactly the API's answer to the same question.
+    api = page.request.post(server + "/api/ask", data={"question": question}).json()
+    assert answer.locator("p").first.inner_text() == api["answer"]
     page.screenshot(path=str(shots / "1-answer.png"))
     with page.context.expect_page() as opened:
         answer.locator("a.cite").first.click()
@@ -107,6 +111,25 @@ def test_chat_page_follow_up_in_context(page, server: str, shots: Path) -> None:
     page.screenshot(path=str(shots / "2-follow-up.png"))
     page.locator("#clear").click()
     page.wait_for_function("() => document.querySelectorAll('#chat .answer').length === 0")
+
+
+def test_chat_page_at_phone_width(browser, server: str, shots: Path) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(server + "/", wait_until="load")
+        box = page.locator("#question textarea, #question input").first
+        box.fill("Where is AMI Labs based?")
+        page.locator("#ask").click()
+        answer = page.locator("#chat .answer").first
+        answer.wait_for(timeout=30_000)
+        assert "Paris" in answer.inner_text()
+        assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), \
+            "nothing overflows sideways at phone width"
+        assert box.is_visible() and page.locator("#ask").is_visible()
+        page.screenshot(path=str(shots / "2-phone.png"), full_page=True)
+    finally:
+        context.close()
 
 
 def test_widget_on_an_allowed_third_party_origin(page, server: str, blog_ports, tmp_path: Path,  # type: ignore[no-untyped-def]
