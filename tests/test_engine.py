@@ -115,3 +115,19 @@ def test_faq_questions_are_the_suggested_openers(seed_assistant) -> None:
     faq = seed_assistant.faq()
     assert len(faq) == 5 and faq[0].question.startswith("What exactly are")
     assert {f.doc_id for f in faq} == {"001_27311eb9970b0850"}
+
+
+def test_every_answer_to_the_public_suites_keeps_the_contract(seed_assistant) -> None:
+    """The floor "every citation satisfies source[start:end] == text", on every question of evals/."""
+    from assistant.evalcases import load_cases
+
+    cases = load_cases([SEEDS.parent / "evals"])
+    asked = 0
+    for case in cases:
+        history: list[Turn] = []
+        for turn in case.turns:
+            answer = seed_assistant.ask(turn.question, history)
+            assert_contract(answer)
+            history.append(Turn(turn.question, answer.answer))
+            asked += 1
+    assert asked >= 80
