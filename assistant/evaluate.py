@@ -32,27 +32,46 @@ class Asker(Protocol):
 
 
 class HttpAsker:
-    """Asks a running server exactly as a user's browser or script would: POST /api/ask."""
+    """Asks a running server exactly as a user's browser or script would: POST /api/ask. When the
+    server rate-limits the run (429), it waits as long as `Retry-After` says and asks again; the
+    latency recorded (`timings_ms["round_trip"]`) is that of the request that was answered."""
+
+    max_retries = 10
 
     def __init__(self, url: str, timeout: float = 60.0):
         import httpx
 
         self.url = url.rstrip("/")
         self._client = httpx.Client(timeout=timeout)
+        self._warned = False
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        body = {"question": question, "history": [{"question": t.question, "answer": t.answer} for t in history]}
+        for _ in range(self.max_retries):
+            started = time.perf_counter()
+            response = self._post(body)
+            if response.status_code != 429:
+                break
+            wait = min(int(response.headers.get("retry-after", "5") or 5), 60)
+            if not self._warned:
+                self._warned = True
+                print(f"{self.url} rate-limits this run (429): waiting {wait} s as it asks, and again when needed; "
+                      "raise its limit (ASSISTANT_RATE_LIMIT_PER_MINUTE) for a faster run.", file=sys.stderr)
+            time.sleep(wait)
+        if response.status_code != 200:
+            raise AssistantError(f"{self.url}/api/ask answered {response.status_code}: {_detail(response)}")
+        answer = Answer.from_dict(response.json())
+        answer.timings_ms["round_trip"] = (time.perf_counter() - started) * 1000
+        return answer
+
+    def _post(self, body: dict[str, Any]) -> Any:
         import httpx
 
-        body = {"question": question, "history": [{"question": t.question, "answer": t.answer} for t in history]}
         try:
-            response = self._client.post(f"{self.url}/api/ask", json=body)
+            return self._client.post(f"{self.url}/api/ask", json=body)
         except httpx.HTTPError as exc:
             raise UserInputError(f"Cannot reach {self.url} ({type(exc).__name__}): is `assistant serve` running?") \
                 from None
-        if response.status_code != 200:
-            detail = _detail(response)
-            raise AssistantError(f"{self.url}/api/ask answered {response.status_code}: {detail}")
-        return Answer.from_dict(response.json())
 
     def describe(self) -> dict[str, Any]:
         try:
@@ -203,7 +222,8 @@ def run_case(case: Case, asker: Asker) -> CaseResult:
         except AssistantError as exc:  # a server error fails this case, not the whole run
             turns.append(TurnResult(turn, None, 0.0, [f"error: {exc}"]))
             break
-        turns.append(judge(turn, answer, (time.perf_counter() - started) * 1000))
+        latency = answer.timings_ms.get("round_trip", (time.perf_counter() - started) * 1000)
+        turns.append(judge(turn, answer, latency))
         history.append(Turn(turn.question, answer.answer))
     return CaseResult(case, turns)
 

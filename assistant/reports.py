@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 from .config import Settings
 from .errors import UserInputError
 from .evaluate import CaseResult, Metrics, SuiteResult
+from .types import Answer
 
 _METRIC_LABELS = {
     "pass_rate": "pass rate", "hit_at_1": "hit@1", "hit_at_k": "hit@k", "mrr": "MRR",
@@ -29,18 +30,22 @@ def _value(value: float | None) -> str:
 
 
 def _cited(result: CaseResult) -> str:
-    last = result.turns[-1].answer if result.turns else None
-    if last is None:
-        return "-"
-    return "refused" if last.refused else ",".join(dict.fromkeys(c.doc_id for c in last.citations))
+    """What each turn cited, in order ("refused" for a refusal, "-" for a turn that got no answer)."""
+    def one(answer: Answer | None) -> str:
+        if answer is None:
+            return "-"
+        return "refused" if answer.refused else ",".join(dict.fromkeys(c.doc_id for c in answer.citations))
+
+    return " | ".join(one(t.answer) for t in result.turns) or "-"
 
 
 def table(suite: SuiteResult) -> str:
     width = max([len(r.case.id) for r in suite.results] + [4])
-    lines = [f"{'case':<{width}}  verdict  cited         why"]
+    cited_width = max([len(_cited(r)) for r in suite.results] + [5])
+    lines = [f"{'case':<{width}}  verdict  {'cited':<{cited_width}}  why"]
     for result in sorted(suite.results, key=lambda r: r.passed):
         verdict = "pass" if result.passed else "FAIL"
-        lines.append(f"{result.case.id:<{width}}  {verdict:<7}  {_cited(result):<12}  {result.reason}")
+        lines.append(f"{result.case.id:<{width}}  {verdict:<7}  {_cited(result):<{cited_width}}  {result.reason}")
     lines.append("")
     lines.append(summary(suite))
     return "\n".join(lines) + "\n"

@@ -85,3 +85,18 @@ def test_an_unreachable_url_is_one_clear_sentence_and_exit_2(tmp_path: Path) -> 
     assert result.returncode == 2
     assert "Cannot reach http://127.0.0.1:" in result.stderr and "is `assistant serve` running?" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_rate_limited_server_is_waited_for_not_failed(seed_index: Path, tmp_path: Path) -> None:
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(f"cases:\n  - id: after-the-wait\n    question: Where is AMI Labs based?\n"
+                     f"    expect: {{sources: [{A001}], max_latency_ms: 20000}}\n", encoding="utf-8")
+    report = tmp_path / "report.json"
+    # One question a minute: the runner's warm-up uses it, so the case's question gets a 429 first.
+    with running_server(seed_index, env={"ASSISTANT_RATE_LIMIT_PER_MINUTE": "1"}) as url:
+        result = assistant_eval(str(suite), "--url", url, "--json", str(report))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "rate-limits this run (429): waiting" in result.stderr
+    turn = json.loads(report.read_text())["cases"][0]["turns"][0]
+    assert turn["latency_ms"] < 20000  # the answered request's time, not the wait before it
+    assert abs(turn["answer"]["timings_ms"]["round_trip"] - turn["latency_ms"]) < 0.01
