@@ -39,8 +39,7 @@ class RefusalRule:
     min_coverage: float = 0.6
 
     def refuses(self, retrieval: Retrieval) -> bool:
-        # The best match at either grain: one sentence, or a whole passage.
-        match = max(retrieval.best_sentence, retrieval.best_dense)
+        match = retrieval.strength
         if not retrieval.passages or match < self.min_sentence:
             return True
         return match < self.confident_sentence and retrieval.coverage < self.min_coverage

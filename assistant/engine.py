@@ -59,6 +59,11 @@ class Assistant:
         history = list(history)[-self.settings.max_history_turns :]
         query = contextualize(question, history, self.subject())
         retrieval = self.retriever.retrieve(query)
+        if not history and query != question:
+            # A first question's "he" may mean the articles' subject or someone the question
+            # leaves implicit: keep whichever reading the articles support better.
+            as_asked = self.retriever.retrieve(question)
+            retrieval = max(retrieval, as_asked, key=lambda r: r.strength)
         retrieved = time.perf_counter()
         answer = self.answerer.answer(question, retrieval)
         done = time.perf_counter()

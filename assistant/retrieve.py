@@ -37,6 +37,11 @@ class Retrieval:
     best_dense: float
     coverage: float
 
+    @property
+    def strength(self) -> float:
+        """The best match at either grain: one sentence, or a whole passage."""
+        return max(self.best_sentence, self.best_dense)
+
 
 class KeywordIndex:
     """BM25 over one generation's chunks, plus the document frequencies used for coverage."""

@@ -131,3 +131,13 @@ def test_every_answer_to_the_public_suites_keeps_the_contract(seed_assistant) ->
             history.append(Turn(turn.question, answer.answer))
             asked += 1
     assert asked >= 80
+
+
+def test_a_first_question_saying_he_keeps_the_better_supported_reading(seed_assistant) -> None:
+    resolved = seed_assistant.ask("Will the research group he led keep going without him?")
+    assert resolved.search_query == "Will the research group LeCun led keep going without LeCun?"
+    assert not resolved.refused and resolved.citations[0].doc_id == "001_27311eb9970b0850"
+    as_asked = seed_assistant.ask("Why are token-based systems limited in his view?")
+    assert as_asked.search_query == as_asked.question  # naming LeCun would only dilute this one
+    assert not as_asked.refused and as_asked.citations[0].doc_id == "000_4a2ecb609e50952c"
+    assert seed_assistant.ask("Where was he born?").refused  # either reading: the articles don't say
