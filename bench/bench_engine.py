@@ -16,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +41,19 @@ def wall(command: list[str], **kwargs: object) -> float:
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, env=ENV, cwd=ROOT, **kwargs)  # type: ignore[call-overload]
     return time.perf_counter() - started
+
+
+@contextmanager
+def seed_index() -> Iterator[Path]:
+    """An index of seeds/ built by `assistant ingest` in a temporary folder, removed afterwards."""
+    folder = Path(tempfile.mkdtemp())
+    index = folder / "index"
+    subprocess.run([*ASSISTANT, "ingest", "seeds", "--index", str(index)], check=True, env=ENV, cwd=ROOT,
+                   capture_output=True)
+    try:
+        yield index
+    finally:
+        shutil.rmtree(folder)
 
 
 def import_baseline(runs: int) -> float:
@@ -131,13 +146,10 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=100)
     args = parser.parse_args()
     print(bench_ingest(args.runs), flush=True)
-    index = Path(tempfile.mkdtemp()) / "index"
-    subprocess.run([*ASSISTANT, "ingest", "seeds", "--index", str(index)], check=True, env=ENV, cwd=ROOT,
-                   capture_output=True)
-    print(bench_one_shot(index, args.runs), flush=True)
-    print(bench_stdin(index, args.questions), flush=True)
-    print(bench_in_process(index, args.questions), flush=True)
-    shutil.rmtree(index.parent)
+    with seed_index() as index:
+        print(bench_one_shot(index, args.runs), flush=True)
+        print(bench_stdin(index, args.questions), flush=True)
+        print(bench_in_process(index, args.questions), flush=True)
 
 
 if __name__ == "__main__":

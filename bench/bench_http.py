@@ -8,16 +8,14 @@ successful answer (index already built). Prints medians and percentiles; never f
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
-from bench_engine import ASSISTANT, ENV, QUESTIONS, ROOT, import_baseline, percentile
+from bench_engine import ASSISTANT, ENV, QUESTIONS, ROOT, import_baseline, percentile, seed_index
 
 sys.path.insert(0, str(ROOT / "tests"))
 from webserver import free_port  # noqa: E402
@@ -103,15 +101,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--starts", type=int, default=3)
     args = parser.parse_args()
-    index = Path(tempfile.mkdtemp()) / "index"
-    subprocess.run([*ASSISTANT, "ingest", "seeds", "--index", str(index)], check=True, env=ENV, cwd=ROOT,
-                   capture_output=True)
-    try:
+    with seed_index() as index:
         print(bench_startup(index, args.starts), flush=True)
         print(bench_requests(index, args.requests), flush=True)
-    finally:
-        shutil.rmtree(index.parent)
-
 
 if __name__ == "__main__":
     main()

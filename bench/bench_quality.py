@@ -8,25 +8,22 @@ suite takes in each mode: in-process and over HTTP against a real `assistant ser
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from bench_engine import ASSISTANT, ENV, ROOT
+from bench_engine import ROOT, seed_index
 from bench_http import start_server, stop
 
 sys.path.insert(0, str(ROOT))
 from assistant import reports  # noqa: E402
 from assistant.config import Settings  # noqa: E402
-from assistant.evalcases import load_cases  # noqa: E402
+from assistant.evalcases import Case, load_cases  # noqa: E402
 from assistant.evaluate import SuiteResult, open_asker, run_suite  # noqa: E402
 
 K = 3
 
 
-def score(engine: str, settings: Settings, cases: list, url: str | None = None) -> SuiteResult:  # type: ignore[type-arg]
+def score(engine: str, settings: Settings, cases: list[Case], url: str | None = None) -> SuiteResult:
     asker, about = open_asker(engine, settings, url)
     asker.ask(cases[0].turns[0].question)  # warm-up, not timed (as `assistant eval` does)
     suite = run_suite(cases, asker, K, "ours over HTTP" if url else engine)
@@ -39,19 +36,14 @@ def main() -> None:
     parser.add_argument("suites", nargs="*", type=Path, default=[ROOT / "evals/seeds.yaml", ROOT / "evals/faq.yaml"])
     args = parser.parse_args()
     cases = load_cases(args.suites)
-    index = Path(tempfile.mkdtemp()) / "index"
-    subprocess.run([*ASSISTANT, "ingest", "seeds", "--index", str(index)], check=True, env=ENV, cwd=ROOT,
-                   capture_output=True)
-    settings = Settings.load(overrides={"index_dir": index, "corpus": (ROOT / "seeds",)})
-    try:
+    with seed_index() as index:
+        settings = Settings.load(overrides={"index_dir": index, "corpus": (ROOT / "seeds",)})
         suites = [score("ours", settings, cases), score("naive", settings, cases)]
         proc, url, _ = start_server(index)
         try:
             suites.append(score("ours", settings, cases, url))
         finally:
             stop(proc)
-    finally:
-        shutil.rmtree(index.parent)
     print(f"{len(cases)} cases from {', '.join(str(p.relative_to(ROOT)) for p in args.suites)}; k={K}\n")
     print(reports.comparison(suites), end="")
     print("\nseconds for the whole suite: " + ", ".join(f"{s.engine} {s.seconds:.1f} s" for s in suites))
