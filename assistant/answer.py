@@ -35,7 +35,7 @@ class RefusalRule:
     name with the articles but asks about something they never mention)."""
 
     min_sentence: float = 0.35
-    confident_sentence: float = 0.55
+    confident_sentence: float = 0.45
     min_coverage: float = 0.6
 
     def refuses(self, retrieval: Retrieval) -> bool:

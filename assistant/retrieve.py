@@ -21,7 +21,8 @@ from .store import IndexReader
 from .terms import terms
 from .types import Chunk, Passage
 
-WEIGHTS = {"dense": 0.45, "sentence": 0.45, "keyword": 0.1}
+SIGNALS = ("dense", "sentence", "quotable", "keyword", "coverage", "faq")
+WEIGHTS = {"dense": 0.258, "sentence": 0.219, "quotable": 0.180, "keyword": 0.271, "coverage": 0.059, "faq": 0.014}
 _CANDIDATES = 30
 
 
@@ -61,6 +62,7 @@ class KeywordIndex:
         self.unseen_idf = math.log(1 + n)
         self.sentence_members = _sentence_members(chunks, sentences)
         self.no_sentence = len(sentences)
+        self.quotable = np.array([q for *_, q in sentences] + [False], dtype=bool)
 
     def scores(self, query_terms: list[str]) -> np.ndarray:
         known = [t for t in query_terms if t in self.idf]
@@ -110,6 +112,27 @@ class Retriever:
     def retrieve(self, query: str) -> Retrieval:
         vector = self.index.embedder.embed([query])[0]
         chunks = self.index.chunks()
+        query_terms = terms(query)
+        signals = self.signals(vector, query_terms)
+        fused = signals @ np.array([WEIGHTS[name] for name in SIGNALS], dtype=np.float32)
+        order = np.argsort(-fused)[: self.settings.top_k]
+        passages = [Passage(chunks[i], float(fused[i])) for i in order]
+        column = {name: signals[:, j] for j, name in enumerate(SIGNALS)}
+        return Retrieval(
+            query=query,
+            vector=vector,
+            passages=passages,
+            sentence_ids=[self.keywords.sentences_of(int(i)) for i in order],
+            best_sentence=float(column["sentence"].max()) if len(chunks) else 0.0,
+            best_dense=float(column["dense"].max()) if len(chunks) else 0.0,
+            # Measured on the passages that match the meaning best: the fused order already favours
+            # passages that share the question's words, which would make coverage circular.
+            coverage=self._coverage(query_terms, np.argsort(-(column["dense"] + column["sentence"]))[:2]),
+        )
+
+    def signals(self, vector: np.ndarray, query_terms: list[str]) -> np.ndarray:
+        """One row per chunk, one column per name in SIGNALS, each on a 0..1 scale."""
+        chunks = self.index.chunks()
         position = {c.id: i for i, c in enumerate(chunks)}
         dense = np.zeros(len(chunks), dtype=np.float32)
         dense_hits = self.index.dense(vector, max(_CANDIDATES, self.settings.top_k))
@@ -117,30 +140,26 @@ class Retriever:
             dense[position[chunk.id]] = cosine
         floor = min((cosine for _, cosine in dense_hits), default=0.0)
         dense[dense == 0] = floor  # chunks beyond the dense candidates rank as the last one did
-        sentence = self._best_sentence_per_chunk(vector, chunks)
-        query_terms = terms(query)
+        sentence, quotable = self._best_sentence_per_chunk(vector)
         keyword = self.keywords.scores(query_terms)
         keyword_scaled = keyword / keyword.max() if keyword.max() > 0 else keyword
-        fused = (WEIGHTS["dense"] * dense + WEIGHTS["sentence"] * np.clip(sentence, 0, 1)
-                 + WEIGHTS["keyword"] * keyword_scaled)
-        order = np.argsort(-fused)[: self.settings.top_k]
-        passages = [Passage(chunks[i], float(fused[i])) for i in order]
-        return Retrieval(
-            query=query,
-            vector=vector,
-            passages=passages,
-            sentence_ids=[self.keywords.sentences_of(int(i)) for i in order],
-            best_sentence=float(sentence.max()) if len(sentence) else 0.0,
-            best_dense=float(dense.max()) if len(dense) else 0.0,
-            coverage=self._coverage(query_terms, order[:2]),
-        )
+        faq = np.array([c.kind == "faq" for c in chunks], dtype=np.float32)
+        coverage = np.array([self._coverage(query_terms, np.array([i])) for i in range(len(chunks))],
+                            dtype=np.float32)
+        columns = {"dense": dense, "sentence": np.clip(sentence, 0, 1), "quotable": np.clip(quotable, 0, 1),
+                   "keyword": keyword_scaled, "coverage": coverage, "faq": faq}
+        return np.stack([columns[name] for name in SIGNALS], axis=1).astype(np.float32)
 
-    def _best_sentence_per_chunk(self, vector: np.ndarray, chunks: list[Chunk]) -> np.ndarray:
+    def _best_sentence_per_chunk(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per chunk: the best cosine of any sentence in it, and of any quotable one (not a FAQ
+        question or a headline)."""
+        n = len(self.index.chunks())
         if not len(self.index.sentences):
-            return np.full(len(chunks), -1.0, dtype=np.float32)
+            return np.full(n, -1.0, dtype=np.float32), np.full(n, -1.0, dtype=np.float32)
         sims = np.append(self.index.sentence_vectors @ vector, -1.0).astype(np.float32)
+        quotable = np.where(self.keywords.quotable, sims, -1.0).astype(np.float32)
         members, offsets = self.keywords.sentence_members
-        return np.maximum.reduceat(sims[members], offsets)
+        return np.maximum.reduceat(sims[members], offsets), np.maximum.reduceat(quotable[members], offsets)
 
     def _coverage(self, query_terms: list[str], top: np.ndarray) -> float:
         """The IDF-weighted share of the question's terms found in its best passages."""
