@@ -59,6 +59,8 @@ class ExtractiveAnswerer:
     margin = 0.12
     # Sentences this similar to one already chosen say the same thing again.
     duplicate = 0.9
+    # How much the share of the question's words (IDF-weighted) a sentence repeats counts.
+    overlap_weight = 0.25
     # How much a passage's fused retrieval score counts in its sentences' scores.
     passage_weight = 0.5
     # A FAQ answer inherits its question's match only when that question is nearly the one asked
@@ -84,7 +86,8 @@ class ExtractiveAnswerer:
     def _candidates(self, retrieval: Retrieval) -> list[_Candidate]:
         """Every quotable sentence of the retrieved passages, scored against the question, each
         assigned to the best-ranked passage that contains it."""
-        query_terms = set(terms(retrieval.query))
+        weights = retrieval.term_weights
+        total = sum(weights.values()) or 1.0
         seen: set[int] = set()
         candidates = []
         for rank, (passage, sentence_ids) in enumerate(zip(retrieval.passages, retrieval.sentence_ids, strict=True)):
@@ -103,8 +106,8 @@ class ExtractiveAnswerer:
                 if passage.chunk.kind == "faq" and question_sim >= self.faq_paraphrase:
                     inherited = question_sim - self.faq_decay * (position + 1)
                 position += 1
-                overlap = len(query_terms & set(terms(text[start:end]))) / max(len(query_terms), 1)
-                score = max(float(sim), inherited) + 0.25 * overlap + self.passage_weight * passage.score
+                overlap = sum(weights[t] for t in set(terms(text[start:end])) if t in weights) / total
+                score = max(float(sim), inherited) + self.overlap_weight * overlap + self.passage_weight * passage.score
                 candidates.append(_Candidate(rank, start, end, score, self.index.sentence_vectors[i]))
         return candidates
 

@@ -1,11 +1,15 @@
-"""Retrieval: three signals over the chunks, fused into one ranking.
+"""Retrieval: six signals per chunk, fused into one ranking by a weighted sum.
 
 - dense: cosine of the query to each chunk's embedding (Chroma, through llama-index);
-- sentence: the best cosine of the query to any quotable sentence inside the chunk, which finds
-  the one precise sentence a long chunk would dilute;
-- keyword: BM25 (bm25s) over the chunk text with its title and section, for names and numbers.
-Fusion is a weighted sum of the three, each on a 0..1 scale. This module also measures how much of
-the question the best passages cover, which the answerer's refusal rule reads; it does not decide.
+- sentence: the best cosine of the query to any sentence inside the chunk, which finds the one
+  precise sentence a long chunk would dilute; quotable: the same over the sentences an answer may
+  quote (not a FAQ question, not a headline);
+- keyword: BM25 (bm25s) over the chunk text with its title and section, for names and numbers;
+- coverage: the IDF-weighted share of the question's words the chunk contains;
+- faq: 1 for a FAQ entry.
+The weights are fitted on bench/tuning.yaml by bench/fit_fusion.py (which prints them) and scaled
+to sum to 1, so a fused score reads like a cosine. This module also measures how much of the
+question the best passages cover, which the answerer's refusal rule reads; it does not decide.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from .terms import terms
 from .types import Chunk, Passage
 
 SIGNALS = ("dense", "sentence", "quotable", "keyword", "coverage", "faq")
-WEIGHTS = {"dense": 0.258, "sentence": 0.219, "quotable": 0.180, "keyword": 0.271, "coverage": 0.059, "faq": 0.014}
+# Fitted: `python bench/fit_fusion.py` (conditional logit on the tuning questions, l2 0.001).
+WEIGHTS = {"dense": 0.263, "sentence": 0.202, "quotable": 0.175, "keyword": 0.291, "coverage": 0.040, "faq": 0.029}
 _CANDIDATES = 30
 
 
@@ -37,6 +42,8 @@ class Retrieval:
     best_sentence: float
     best_dense: float
     coverage: float
+    # Each distinct query term with its IDF weight: rare words say more about what is asked.
+    term_weights: dict[str, float]
 
     @property
     def strength(self) -> float:
@@ -128,6 +135,7 @@ class Retriever:
             # Measured on the passages that match the meaning best: the fused order already favours
             # passages that share the question's words, which would make coverage circular.
             coverage=self._coverage(query_terms, np.argsort(-(column["dense"] + column["sentence"]))[:2]),
+            term_weights={t: self.keywords.weight(t) for t in query_terms},
         )
 
     def signals(self, vector: np.ndarray, query_terms: list[str]) -> np.ndarray:

@@ -8,7 +8,7 @@ prints the fitted weights, and the share of questions whose top chunk is a posit
 expected article, for the current weights and the fitted ones: on the tuning set itself, in
 leave-one-out cross-validation, and (reported only, never fitted on) on the public suites.
 
-    python bench/fit_fusion.py [--index DIR] [--l2 0.01]
+    python bench/fit_fusion.py [--index DIR] [--l2 0.001]
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def leave_one_out(data: list[Example], l2: float) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", type=Path, help="an index of seeds/ (default: build one in a temp folder)")
-    parser.add_argument("--l2", type=float, default=0.01)
+    parser.add_argument("--l2", type=float, default=0.001)
     parser.add_argument("--no-loo", action="store_true", help="skip the leave-one-out estimate (slow)")
     args = parser.parse_args()
 
