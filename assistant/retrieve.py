@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,6 +121,7 @@ class Retriever:
         vector = self.index.embedder.embed([query])[0]
         chunks = self.index.chunks()
         query_terms = terms(query)
+        weights = self.term_weights(query_terms)
         signals = self.signals(vector, query_terms)
         fused = signals @ np.array([WEIGHTS[name] for name in SIGNALS], dtype=np.float32)
         order = np.argsort(-fused)[: self.settings.top_k]
@@ -134,8 +136,8 @@ class Retriever:
             best_dense=float(column["dense"].max()) if len(chunks) else 0.0,
             # Measured on the passages that match the meaning best: the fused order already favours
             # passages that share the question's words, which would make coverage circular.
-            coverage=self._coverage(query_terms, np.argsort(-(column["dense"] + column["sentence"]))[:2]),
-            term_weights={t: self.keywords.weight(t) for t in query_terms},
+            coverage=self._coverage(weights, np.argsort(-(column["dense"] + column["sentence"]))[:2]),
+            term_weights=weights,
         )
 
     def signals(self, vector: np.ndarray, query_terms: list[str]) -> np.ndarray:
@@ -152,11 +154,15 @@ class Retriever:
         keyword = self.keywords.scores(query_terms)
         keyword_scaled = keyword / keyword.max() if keyword.max() > 0 else keyword
         faq = np.array([c.kind == "faq" for c in chunks], dtype=np.float32)
-        coverage = np.array([self._coverage(query_terms, np.array([i])) for i in range(len(chunks))],
-                            dtype=np.float32)
+        weights = self.term_weights(query_terms)
+        coverage = np.array([self._coverage(weights, (i,)) for i in range(len(chunks))], dtype=np.float32)
         columns = {"dense": dense, "sentence": np.clip(sentence, 0, 1), "quotable": np.clip(quotable, 0, 1),
                    "keyword": keyword_scaled, "coverage": coverage, "faq": faq}
         return np.stack([columns[name] for name in SIGNALS], axis=1).astype(np.float32)
+
+    def term_weights(self, query_terms: list[str]) -> dict[str, float]:
+        """Each distinct query term with its IDF (a word no article uses weighs most)."""
+        return {t: self.keywords.weight(t) for t in query_terms}
 
     def _best_sentence_per_chunk(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per chunk: the best cosine of any sentence in it, and of any quotable one (not a FAQ
@@ -169,11 +175,7 @@ class Retriever:
         members, offsets = self.keywords.sentence_members
         return np.maximum.reduceat(sims[members], offsets), np.maximum.reduceat(quotable[members], offsets)
 
-    def _coverage(self, query_terms: list[str], top: np.ndarray) -> float:
-        """The IDF-weighted share of the question's terms found in its best passages."""
-        unique = set(query_terms)
-        if not unique:
-            return 0.0
-        found = set().union(*(self.keywords.chunk_terms[i] for i in top)) if len(top) else set()
-        total = sum(self.keywords.weight(t) for t in unique)
-        return sum(self.keywords.weight(t) for t in unique if t in found) / total
+    def _coverage(self, weights: dict[str, float], chunk_indices: Iterable[int]) -> float:
+        """The IDF-weighted share of the question's terms found in these chunks together."""
+        found = set().union(*(self.keywords.chunk_terms[i] for i in chunk_indices))
+        return sum(w for t, w in weights.items() if t in found) / (sum(weights.values()) or 1.0)
