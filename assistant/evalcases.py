@@ -16,7 +16,7 @@ from typing import Any
 from .errors import UserInputError
 
 SUFFIXES = {".yaml", ".yml", ".jsonl"}
-_LIST_KEYS = ("sources", "contains_any", "contains_all", "not_contains")
+_LIST_KEYS = ("sources", "contains_any", "contains_all", "answer_contains_any", "answer_contains_all", "not_contains")
 _EXPECT_KEYS = {*_LIST_KEYS, "refused", "sources_rank_at_most", "max_latency_ms"}
 _CASE_KEYS = {"id", "question", "expect", "turns", "tags"}
 
@@ -26,6 +26,9 @@ class Expect:
     sources: tuple[str, ...] = ()
     contains_any: tuple[str, ...] = ()
     contains_all: tuple[str, ...] = ()
+    # Judged on the answer text alone (what a reader reads), not on the cited passages.
+    answer_contains_any: tuple[str, ...] = ()
+    answer_contains_all: tuple[str, ...] = ()
     not_contains: tuple[str, ...] = ()
     refused: bool | None = None
     sources_rank_at_most: int | None = None
@@ -33,7 +36,16 @@ class Expect:
 
     @property
     def phrases(self) -> tuple[str, ...]:
-        return self.contains_any + self.contains_all
+        return self.contains_any + self.contains_all + self.answer_phrases
+
+    @property
+    def answer_phrases(self) -> tuple[str, ...]:
+        return self.answer_contains_any + self.answer_contains_all
+
+    @property
+    def names_a_fact(self) -> bool:
+        """The turn says what its answer text must state: it counts toward answer accuracy."""
+        return bool(self.answer_phrases) and self.refused is not True
 
 
 @dataclass(frozen=True)

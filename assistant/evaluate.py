@@ -25,6 +25,7 @@ from .types import Answer, Turn
 
 _CITATION = re.compile(r"\s*\[\d+\]")
 _SENTENCE_END = re.compile(r"(?<=\])\s+")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 
 
 class Asker(Protocol):
@@ -96,6 +97,8 @@ class TurnResult:
     rank: int | None = None  # 1-based rank of the first expected source among the citations
     citation_precision: float | None = None
     support: float | None = None
+    # Whether the answer text itself states the asked fact (None: the turn names no fact).
+    answer_correct: bool | None = None
 
     @property
     def expected_refusal(self) -> bool:
@@ -127,11 +130,17 @@ class Metrics:
     cases: int = 0
     passed: int = 0
     pass_rate: float = 0.0
+    # Share of in-scope turns naming a fact whose answer text states it (a refusal counts as wrong).
+    answer_accuracy: float | None = None
     hit_at_1: float | None = None
     hit_at_k: float | None = None
     mrr: float | None = None
     refusal_precision: float | None = None
     refusal_recall: float | None = None
+    # Share of in-scope turns (not expected to be refused) that were refused.
+    false_refusal_rate: float | None = None
+    # Share of multi-turn cases in which every turn passed.
+    conversations: float | None = None
     citation_precision: float | None = None
     answer_support: float | None = None
     latency_p50_ms: float = 0.0
@@ -160,6 +169,8 @@ def judge(turn: CaseTurn, answer: Answer, latency_ms: float) -> TurnResult:
         if not answer.refused:
             result.failures.append(f"expected a refusal, got an answer citing {cited}")
         return result
+    if expect.names_a_fact:
+        result.answer_correct = False
     if answer.refused:
         if expect.refused is False or expect.sources or expect.phrases:
             wanted = f" from {', '.join(expect.sources)}" if expect.sources else ""
@@ -173,18 +184,37 @@ def judge(turn: CaseTurn, answer: Answer, latency_ms: float) -> TurnResult:
     limit = expect.sources_rank_at_most
     if limit and (result.rank is None or result.rank > limit):
         result.failures.append(f"expected source ranked at most {limit}, was {result.rank or 'absent'}")
-    haystack = (answer.answer + " " + " ".join(c.text for c in answer.citations)).lower()
-    if expect.contains_any and not any(p.lower() in haystack for p in expect.contains_any):
+    text = _folded(answer_text(answer))
+    haystack = text + " " + _folded(" ".join(c.text for c in answer.citations))
+    if expect.contains_any and not any(_folded(p) in haystack for p in expect.contains_any):
         result.failures.append(f"none of {list(expect.contains_any)} in the answer or its passages")
-    absent = [p for p in expect.contains_all if p.lower() not in haystack]
+    absent = [p for p in expect.contains_all if _folded(p) not in haystack]
     if absent:
         result.failures.append(f"missing {absent} in the answer or its passages")
-    present = [p for p in expect.not_contains if p.lower() in answer.answer.lower()]
+    states_any = not expect.answer_contains_any or any(_folded(p) in text for p in expect.answer_contains_any)
+    if not states_any:
+        result.failures.append(f"the answer does not say any of {list(expect.answer_contains_any)}")
+    unsaid = [p for p in expect.answer_contains_all if _folded(p) not in text]
+    if unsaid:
+        result.failures.append(f"the answer does not say {unsaid}")
+    if expect.names_a_fact:
+        result.answer_correct = states_any and not unsaid
+    present = [p for p in expect.not_contains if _folded(p) in text]
     if present:
         result.failures.append(f"the answer contains {present}")
     result.citation_precision = _citation_precision(turn, answer)
     result.support = answer_support(answer)
     return result
+
+
+def answer_text(answer: Answer) -> str:
+    """What the reader reads as the answer: its text without the `[n]` markers."""
+    return _CITATION.sub("", answer.answer)
+
+
+def _folded(text: str) -> str:
+    """Case- and quote-insensitive form for phrase checks: ’ matches ', “ and ” match "."""
+    return text.casefold().translate(_QUOTES)
 
 
 def _citation_precision(turn: CaseTurn, answer: Answer) -> float | None:
@@ -193,7 +223,7 @@ def _citation_precision(turn: CaseTurn, answer: Answer) -> float | None:
     if not answer.citations or not (expect.sources or expect.phrases):
         return None
     good = [c for c in answer.citations
-            if c.doc_id in expect.sources or any(p.lower() in c.text.lower() for p in expect.phrases)]
+            if c.doc_id in expect.sources or any(_folded(p) in _folded(c.text) for p in expect.phrases)]
     return len(good) / len(answer.citations)
 
 
@@ -264,6 +294,15 @@ def metrics(results: list[CaseResult], k: int) -> Metrics:
         m.hit_at_1 = sum(t.rank == 1 for t in ranked) / len(ranked)
         m.hit_at_k = sum(t.rank is not None and t.rank <= k for t in ranked) / len(ranked)
         m.mrr = sum(1 / t.rank for t in ranked if t.rank) / len(ranked)
+    facts = [t.answer_correct for t in turns if t.answer_correct is not None]
+    if facts:
+        m.answer_accuracy = sum(facts) / len(facts)
+    in_scope = [t for t in turns if t.answer is not None and t.turn.expect.refused is not True]
+    if in_scope:
+        m.false_refusal_rate = sum(t.answer is not None and t.answer.refused for t in in_scope) / len(in_scope)
+    conversations = [r for r in results if len(r.turns) > 1 or len(r.case.turns) > 1]
+    if conversations:
+        m.conversations = sum(r.passed for r in conversations) / len(conversations)
     refused = [t for t in turns if t.answer is not None and t.answer.refused]
     expected = [t for t in turns if t.expected_refusal]
     if refused:

@@ -16,8 +16,9 @@ from .evaluate import CaseResult, Metrics, SuiteResult
 from .types import Answer
 
 _METRIC_LABELS = {
-    "pass_rate": "pass rate", "hit_at_1": "hit@1", "hit_at_k": "hit@k", "mrr": "MRR",
-    "refusal_precision": "refusal precision", "refusal_recall": "refusal recall",
+    "pass_rate": "pass rate", "answer_accuracy": "answer accuracy", "hit_at_1": "hit@1", "hit_at_k": "hit@k",
+    "mrr": "MRR", "refusal_precision": "refusal precision", "refusal_recall": "refusal recall",
+    "false_refusal_rate": "false refusal rate", "conversations": "conversations passed",
     "citation_precision": "citation precision", "answer_support": "answer support",
     "latency_p50_ms": "latency p50 (ms)", "latency_p95_ms": "latency p95 (ms)", "latency_max_ms": "latency max (ms)",
 }
@@ -98,6 +99,7 @@ def _suite_dict(suite: SuiteResult) -> dict[str, Any]:
                     "rank": t.rank,
                     "citation_precision": t.citation_precision,
                     "answer_support": t.support,
+                    "answer_correct": t.answer_correct,
                     "answer": t.answer.to_dict() if t.answer else None,
                 } for t in r.turns],
             } for r in suite.results

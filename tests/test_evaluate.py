@@ -110,6 +110,50 @@ def test_judging_and_metrics_on_hand_made_answers(tmp_path: Path) -> None:
     assert m.citation_precision == pytest.approx((1 + 0.5) / 2)
 
 
+def test_answer_expectations_judge_the_answer_text_not_its_passages(tmp_path: Path) -> None:
+    """A fact in the cited passage but not in the quoted sentence is a wrong answer for a reader."""
+    cases = load_cases([write(tmp_path, "a.yaml", f"""cases:
+  - id: stated
+    question: q1
+    expect: {{sources: [{A001}], answer_contains_any: [Paris, Lyon]}}
+  - id: only-in-passage
+    question: q2
+    expect: {{sources: [{A001}], answer_contains_any: [Paris]}}
+  - id: all-needed
+    question: q3
+    expect: {{sources: [{A001}], answer_contains_all: ["LeCun’s lab", Paris]}}
+  - id: refused-in-scope
+    question: q4
+    expect: {{answer_contains_any: [Paris]}}
+  - id: oos
+    question: q5
+    expect: {{refused: true}}
+  - id: conversation
+    turns:
+      - {{question: q6, expect: {{answer_contains_any: [AMI Labs]}}}}
+      - {{question: q7, expect: {{answer_contains_any: [Paris]}}}}
+""")])
+    passage = citation(1, A001, "LeCun left Meta. AMI Labs is in Paris.")
+    answers = [
+        [Answer("q1", "AMI Labs is in paris. [1]", False, [passage])],
+        [Answer("q2", "LeCun left Meta. [1]", False, [passage])],  # the passage says Paris; the answer does not
+        [Answer("q3", "LeCun's lab [1] is in Paris [1].", False, [passage])],  # straight quote matches curly
+        [Answer("q4", "The articles don't answer that question.", True, [])],
+        [Answer("q5", "The articles don't answer that question.", True, [])],
+        [Answer("q6", "AMI Labs is in Paris. [1]", False, [passage]), Answer("q7", "LeCun left Meta. [1]", False, [passage])],
+    ]
+    results = [CaseResult(case, [judge(t, a, 10.0) for t, a in zip(case.turns, turn_answers, strict=True)])
+               for case, turn_answers in zip(cases, answers, strict=True)]
+    assert [r.passed for r in results] == [True, False, True, False, True, False]
+    assert "the answer does not say any of ['Paris']" in results[1].reason
+    assert "turn 2: the answer does not say any of ['Paris']" in results[5].reason
+    m = metrics(results, k=3)
+    # Facts named by q1, q2, q3, q4 (refused), q6 and q7: right in q1, q3 and q6.
+    assert m.answer_accuracy == pytest.approx(3 / 6)
+    assert m.false_refusal_rate == pytest.approx(1 / 6)  # q4, of six in-scope turns
+    assert m.conversations == 0.0
+
+
 def test_answer_support_checks_each_sentence_against_its_citation() -> None:
     passage = citation(1, A001, "AMI Labs is in Paris. It was founded by LeCun.")
     assert answer_support(Answer("q", "AMI Labs is in Paris. [1]", False, [passage])) == 1.0
