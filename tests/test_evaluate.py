@@ -140,7 +140,8 @@ def test_answer_expectations_judge_the_answer_text_not_its_passages(tmp_path: Pa
         [Answer("q3", "LeCun's lab [1] is in Paris [1].", False, [passage])],  # straight quote matches curly
         [Answer("q4", "The articles don't answer that question.", True, [])],
         [Answer("q5", "The articles don't answer that question.", True, [])],
-        [Answer("q6", "AMI Labs is in Paris. [1]", False, [passage]), Answer("q7", "LeCun left Meta. [1]", False, [passage])],
+        [Answer("q6", "AMI Labs is in Paris. [1]", False, [passage]),
+         Answer("q7", "LeCun left Meta. [1]", False, [passage])],
     ]
     results = [CaseResult(case, [judge(t, a, 10.0) for t, a in zip(case.turns, turn_answers, strict=True)])
                for case, turn_answers in zip(cases, answers, strict=True)]
