@@ -3,7 +3,10 @@
 An article is read line by line: headings name sections, a "Frequently Asked Questions" heading
 (or `Q:` lines) starts FAQ entries, and each question with its answer becomes one `faq` chunk.
 Other text is split into sentences and packed into `text` chunks of about `chunk_chars` that never
-cross a section. Every chunk and sentence satisfies `article.text[start:end] == text`.
+cross a section. A line that starts with a comma or a lowercase word continues the line before it
+(a sentence the source broke across lines); the lines under a "References" heading are content,
+one quotable item each; each sentence of a long quotation is quotable on its own.
+Every chunk and sentence satisfies `article.text[start:end] == text`.
 This module knows nothing of embeddings or storage.
 """
 
@@ -18,7 +21,7 @@ from .config import Settings
 from .types import Article, Chunk
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4
 
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "inc", "jr", "sr", "no",
@@ -33,6 +36,14 @@ _NAVIGATION_HEADING = re.compile(
     r"|^(read more|see also|you may also like)$",
     re.IGNORECASE,
 )
+# Under these headings each line is an item (a dated source answers "when"), never a heading.
+_REFERENCES_HEADING = re.compile(r"^(references|sources|citations|notes|bibliography|further reading)$", re.IGNORECASE)
+# "← BACK TO HOME PAGE": links back to the site, not part of the article.
+_NAVIGATION_LINE = re.compile(r"^[←→«»↑⬅➜]")
+# A line that starts like this continues the sentence of the line before it.
+_CONTINUATION = re.compile(r"^[,;:)\]]|^[a-z]")
+# A quotation shorter than this stays one sentence ("Don't work on LLMs. LLMs are a dead end.").
+_SHORT_QUOTE = 120
 _QUESTION_PREFIX = re.compile(r"^(?:Q|Question)\s*[:.)-]\s*", re.IGNORECASE)
 _RULE = re.compile(r"^\s*([-*_=])\1{2,}\s*$")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
@@ -68,16 +79,25 @@ def _line_sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]
     for match in _BOUNDARY.finditer(text, start, end):
         stop = match.end()
         if (not _NEXT_STARTS_SENTENCE.match(text, stop, end) or _is_abbreviation(text, piece_start, match.start())
-                or _inside_quote(text[piece_start:stop])):
+                or _inside_short_quote(text, piece_start, stop, end)):
             continue
         yield from _trimmed(text, piece_start, stop)
         piece_start = stop
     yield from _trimmed(text, piece_start, end)
 
 
-def _inside_quote(piece: str) -> bool:
-    """A quotation left open: its sentences stay with the sentence that introduces them."""
-    return piece.count("“") > piece.count("”") or piece.count('"') % 2 == 1
+def _inside_short_quote(text: str, start: int, stop: int, end: int) -> bool:
+    """A short quotation left open at `stop` stays with the sentence that introduces it; the
+    sentences of a long one are quotable one by one (the answer to a question may be any of them)."""
+    piece = text[start:stop]
+    if piece.count("“") > piece.count("”"):
+        opened, closer = start + piece.rindex("“"), "”"
+    elif piece.count('"') % 2 == 1:
+        opened, closer = start + piece.rindex('"'), '"'
+    else:
+        return False
+    closed = text.find(closer, stop, end)
+    return (closed if closed != -1 else end) - opened < _SHORT_QUOTE
 
 
 def _is_abbreviation(text: str, start: int, dot: int) -> bool:
@@ -101,13 +121,23 @@ def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 
 def _lines(text: str, start: int, end: int) -> Iterator[Line]:
+    """The non-blank lines of `text[start:end]`, a continuation line joined to the one before it."""
+    previous: Line | None = None
     pos = start
     while pos < end:
         newline = text.find("\n", pos, end)
         stop = end if newline == -1 else newline
-        if text[pos:stop].strip():
-            yield Line(pos, stop, text[pos:stop])
+        line = text[pos:stop]
+        if line.strip():
+            if previous is not None and previous.end == pos - 1 and _CONTINUATION.match(line.lstrip()):
+                previous = Line(previous.start, stop, text[previous.start:stop])
+            else:
+                if previous is not None:
+                    yield previous
+                previous = Line(pos, stop, line)
         pos = stop + 1
+    if previous is not None:
+        yield previous
 
 
 def is_heading(line: str) -> bool:
@@ -152,14 +182,20 @@ class _ChunkBuilder:
         self.chunks: list[Chunk] = []
         self.section = ""
         self.in_faq = False
+        self.in_references = False
         self.body: list[Line] = []  # lines of the current section's text (or FAQ answer)
         self.question: Line | None = None
 
     def feed(self, line: Line) -> None:
         text = line.stripped
+        if _NAVIGATION_LINE.match(text):
+            return
         if _RULE.match(text):
             self.flush()
-            self.section, self.in_faq = "", False
+            self.section, self.in_faq, self.in_references = "", False, False
+            return
+        if self.in_references and not _MD_HEADING.match(text):
+            self.body.append(line)
             return
         is_question = bool(_QUESTION_PREFIX.match(text)) or (
             self.in_faq and text.endswith("?") and (is_heading(text[:-1] + "x") or len(text) <= 200)
@@ -174,8 +210,7 @@ class _ChunkBuilder:
             self.flush()
             self.section = _heading_text(text)
             self.in_faq = bool(_FAQ_HEADING.search(self.section))
-            return
-        if is_heading(text) and (line.start > 0 or _MD_HEADING.match(text)):
+            self.in_references = bool(_REFERENCES_HEADING.match(self.section))
             return
         if self.body and _is_list(self.body) and not _is_list([line]):
             # A list under its own heading ("Related Reading") ends where prose resumes.

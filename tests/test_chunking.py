@@ -115,7 +115,7 @@ def test_unreadable_files_are_skipped_with_a_warning_that_names_them(tmp_path: P
         read_article(tmp_path / "image.png")
 
 
-def test_a_quotation_of_several_sentences_stays_whole() -> None:
+def test_a_short_quotation_stays_whole_and_a_long_one_is_quotable_sentence_by_sentence() -> None:
     text = 'He told students: “Don’t work on LLMs. LLMs are a dead end.” He argued more. She said "Go. Now." Done.'
     assert [text[s:e] for s, e in split_sentences(text)] == [
         "He told students: “Don’t work on LLMs. LLMs are a dead end.”",
@@ -123,6 +123,42 @@ def test_a_quotation_of_several_sentences_stays_whole() -> None:
         'She said "Go. Now."',
         "Done.",
     ]
+    long = ("“A child has been awake about 16,000 hours by the age of four. The optic nerve carries about 2 "
+            "megabytes per second. So a child has seen as much as the biggest models.” He stopped.")
+    assert [long[s:e] for s, e in split_sentences(long)] == [
+        "“A child has been awake about 16,000 hours by the age of four.",
+        "The optic nerve carries about 2 megabytes per second.",
+        "So a child has seen as much as the biggest models.”",
+        "He stopped.",
+    ]
+
+
+def test_a_sentence_the_source_breaks_across_lines_is_one_sentence() -> None:
+    text = "Some opinions, such as a post by @A_Emmanuel10\n, suggest that Meta is lost. Others\ndisagree.\nNew line."
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "Some opinions, such as a post by @A_Emmanuel10\n, suggest that Meta is lost.",
+        "Others\ndisagree.",
+        "New line.",
+    ]
+
+
+def test_no_seed_sentence_starts_mid_sentence() -> None:
+    for path in SEEDS:
+        article = read_article(path)
+        for chunk in chunk_article(article, Settings()):
+            for start, end, _ in chunk_sentences(chunk, article.text):
+                first = article.text[start]
+                assert not (first.islower() or first in ",;:)"), article.text[start:end]
+
+
+def test_reference_lines_are_quotable_items_and_arrow_links_are_dropped() -> None:
+    article = read_article(SEEDS[2])
+    chunks = chunk_article(article, Settings())
+    references = [c for c in chunks if c.section == "References"]
+    assert len(references) == 1
+    items = [article.text[s:e] for s, e, quotable in chunk_sentences(references[0], article.text) if quotable]
+    assert items[:2] == ["Yann LeCun’s post on X, June 21, 2024", "Post on X by @A_Emmanuel10, April 14, 2025"]
+    assert not any("BACK TO HOME PAGE" in c.text or "BACK TO HOME PAGE" in c.section for c in chunks)
 
 
 def test_a_related_reading_link_list_is_not_content() -> None:
