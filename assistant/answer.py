@@ -1,27 +1,38 @@
 """Answering: turn retrieved passages into a short answer whose every sentence is cited.
 
-The default answerer is extractive: it quotes the best supporting sentences of the retrieved
-passages (de-duplicated, in reading order within each passage, best passage first), each
-followed by `[n]`. It cannot say anything the articles do not say. A refusal rule reads the
-retrieval signals; when it fires the answer says so plainly and the nearest passages are listed
-as not answering. A generative answerer can replace this one behind the `Answerer` interface.
+The default answerer is extractive: it leads with the one sentence a fitted model scores best
+among the retrieved passages' sentences (features in `features.py`), adds a second only when it
+covers part of the question the lead does not, and cites each as `[n]`. It cannot say anything the
+articles do not say. A fitted refusal model reads the lead and the retrieval; when the articles do
+not answer, the answer says so plainly, names what they cover nearby, and lists the nearest
+passages as not answering. A generative answerer can replace this one behind `Answerer`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 from .answertype import STRICT, expected_type, fits
 from .config import Settings
+from .features import SENTENCE_FEATURES, Candidate, FeatureBuilder
 from .retrieve import Retrieval
 from .store import IndexReader
-from .terms import terms
 from .types import Answer, Citation, Passage
 
 REFUSAL = "The articles don't answer that question."
+
+# Fitted by `python bench/fit_answer.py` on bench/dev-tuning.yaml and bench/tuning.yaml (it prints both
+# dicts): a conditional logit over each question's candidate sentences whose positives state the fact.
+SENTENCE_WEIGHTS = {"dense": 0.999, "overlap": 1.149, "focus": 1.962, "bm25": 0.874, "align": 6.576, "align_min": 0.957, "type_fit": 0.741, "type_miss": -0.741, "passage": 5.180, "faq_question": 0.232, "faq_first": -0.050, "short": 1.046}
+# The refusal model reads the lead sentence and the retrieval: a logistic regression fitted on the
+# same tuning turns (answerable or not), a false refusal and a false answer costing the same.
+REFUSAL_FEATURES = ("lead_score", "dense", "focus", "align", "align_min", "type_miss", "strength", "coverage")
+REFUSAL_WEIGHTS = {"lead_score": 0.378, "dense": 0.873, "focus": 0.016, "align": 1.580, "align_min": 0.528, "type_miss": -0.494, "strength": 2.014, "coverage": -0.335}
+REFUSAL_BIAS = -4.543
 
 
 class Answerer(Protocol):
@@ -29,124 +40,113 @@ class Answerer(Protocol):
 
 
 @dataclass(frozen=True)
-class RefusalRule:
-    """Refuse when the best sentence match is weak, or when it is middling and the best passages
-    leave much of the question's vocabulary unexplained (the out-of-scope question that shares a
-    name with the articles but asks about something they never mention)."""
+class AnswerModel:
+    """The fitted weights: which sentence answers, and whether any does."""
 
-    min_sentence: float = 0.35
-    confident_sentence: float = 0.45
-    min_coverage: float = 0.6
+    sentence: dict[str, float] = field(default_factory=lambda: dict(SENTENCE_WEIGHTS))
+    refusal: dict[str, float] = field(default_factory=lambda: dict(REFUSAL_WEIGHTS))
+    refusal_bias: float = REFUSAL_BIAS
 
-    def refuses(self, retrieval: Retrieval) -> bool:
-        match = retrieval.strength
-        if not retrieval.passages or match < self.min_sentence:
-            return True
-        return match < self.confident_sentence and retrieval.coverage < self.min_coverage
+    def scores(self, candidates: list[Candidate]) -> np.ndarray:
+        weights = np.array([self.sentence[name] for name in SENTENCE_FEATURES], dtype=np.float32)
+        return np.array([c.features @ weights for c in candidates], dtype=np.float32)
+
+    def answerable(self, row: np.ndarray) -> float:
+        """The probability that the lead sentence answers the question."""
+        z = float(row @ np.array([self.refusal[name] for name in REFUSAL_FEATURES])) + self.refusal_bias
+        return 1 / (1 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+def refusal_row(retrieval: Retrieval, lead: Candidate, lead_score: float) -> np.ndarray:
+    """The refusal model's inputs: how well the chosen sentence, and the best evidence anywhere,
+    match the question."""
+    f = dict(zip(SENTENCE_FEATURES, lead.features.tolist(), strict=True))
+    values = {"lead_score": lead_score, "strength": retrieval.strength, "coverage": retrieval.coverage, **f}
+    return np.array([values[name] for name in REFUSAL_FEATURES], dtype=np.float64)
 
 
 @dataclass(frozen=True)
-class _Candidate:
-    passage_rank: int
-    start: int
-    end: int
-    score: float
-    vector: np.ndarray
+class Choice:
+    """The answerer's decision for one question, before it is written out."""
+
+    candidates: list[Candidate]
+    scores: np.ndarray
+    chosen: list[Candidate]
+    answerable: float  # the refusal model's probability; below 0.5 is a refusal
 
 
 class ExtractiveAnswerer:
-    # A sentence joins the answer when it scores within this margin of the best one.
-    margin = 0.12
+    # A second sentence must score within this much (in the sentence model's logit units) of the lead.
+    margin = 1.5
     # Sentences this similar to one already chosen say the same thing again.
     duplicate = 0.9
-    # How much the share of the question's words (IDF-weighted) a sentence repeats counts.
-    overlap_weight = 0.25
-    # How much a passage's fused retrieval score counts in its sentences' scores.
-    passage_weight = 0.5
-    # A FAQ answer inherits its question's match only when that question is nearly the one asked
-    # (a rewording), each later sentence a little less of it.
-    faq_paraphrase = 0.8
-    faq_decay = 0.1
-    # How far below the best candidate a sentence of the asked-for kind (amount, time) may score.
-    type_margin = 0.2
+    # A focus word counts as covered by a sentence whose best token aligns at least this well.
+    aligned = 0.75
+    # How far below the lead (in logit units) a sentence of the asked-for amount or time may score.
+    type_margin = 2.0
 
-    def __init__(self, index: IndexReader, settings: Settings, rule: RefusalRule | None = None):
+    def __init__(self, index: IndexReader, settings: Settings, model: AnswerModel | None = None):
         self.index = index
         self.settings = settings
-        self.rule = rule or RefusalRule()
+        self.model = model or AnswerModel()
+        self.features = FeatureBuilder(index)
 
     def answer(self, question: str, retrieval: Retrieval) -> Answer:
-        if self.rule.refuses(retrieval):
+        choice = self.choose(question, retrieval)
+        if not choice.chosen or choice.answerable < 0.5:
             return self._refusal(question, retrieval)
-        chosen = self._choose(retrieval, expected_type(question))
-        if not chosen:
-            return self._refusal(question, retrieval)
-        return self._compose(question, retrieval, chosen)
+        return self._compose(question, retrieval, choice.chosen)
 
-    def _candidates(self, retrieval: Retrieval) -> list[_Candidate]:
-        """Every quotable sentence of the retrieved passages, scored against the question, each
-        assigned to the best-ranked passage that contains it."""
-        weights = retrieval.term_weights
-        total = sum(weights.values()) or 1.0
-        seen: set[int] = set()
-        candidates = []
-        for rank, (passage, sentence_ids) in enumerate(zip(retrieval.passages, retrieval.sentence_ids, strict=True)):
-            text = self.index.article(passage.chunk.doc_id).text
-            sims = self.index.sentence_vectors[sentence_ids] @ retrieval.vector if sentence_ids else []
-            # A FAQ answer inherits how well its question matched: its sentences rarely echo the question.
-            question_sim = max((float(sim) for i, sim in zip(sentence_ids, sims, strict=True)
-                                if not self.index.sentences[i][3]), default=-1.0)
-            position = 0
-            for i, sim in zip(sentence_ids, sims, strict=True):
-                _, start, end, quotable = self.index.sentences[i]
-                if i in seen or not quotable:
-                    continue
-                seen.add(i)
-                inherited = -1.0
-                if passage.chunk.kind == "faq" and question_sim >= self.faq_paraphrase:
-                    inherited = question_sim - self.faq_decay * (position + 1)
-                position += 1
-                overlap = sum(weights[t] for t in set(terms(text[start:end])) if t in weights) / total
-                score = max(float(sim), inherited) + self.overlap_weight * overlap + self.passage_weight * passage.score
-                candidates.append(_Candidate(rank, start, end, score, self.index.sentence_vectors[i]))
-        return candidates
-
-    def _choose(self, retrieval: Retrieval, kind: str) -> list[_Candidate]:
-        """The best-scoring sentence first, then others within `margin` of it, skipping repeats.
-        When the question asks for an amount or a time, the lead sentence must carry one (found
-        within `type_margin` of the best candidate), or there is no answer; a place is preferred."""
-        ranked = sorted(self._candidates(retrieval), key=lambda c: -c.score)
-        if not ranked:
-            return []
-        best = ranked[0].score
-        if kind != "open":
-            typed = [c for c in ranked if c.score >= best - self.type_margin and fits(kind, self._text(retrieval, c))]
-            if not typed and kind in STRICT:
-                return []
+    def choose(self, question: str, retrieval: Retrieval) -> Choice:
+        """Lead with the best sentence (of the asked-for kind, when the question wants an amount
+        or a time: none means no answer); add a second only when it covers part of the question
+        the lead leaves out."""
+        kind = expected_type(question)
+        candidates = self.features.candidates(question, retrieval, kind) if retrieval.passages else []
+        if not candidates:
+            return Choice([], np.zeros(0), [], 0.0)
+        scores = self.model.scores(candidates)
+        ranked = [candidates[i] for i in np.argsort(-scores, kind="stable")]
+        best = float(scores.max())
+        score_of = {c.sentence: float(s) for c, s in zip(candidates, scores, strict=True)}
+        if kind in STRICT:
+            typed = [c for c in ranked if score_of[c.sentence] >= best - self.type_margin
+                     and fits(kind, c.text, question)]
+            if not typed:
+                return Choice(candidates, scores, [], 0.0)
             ranked = typed + [c for c in ranked if c not in typed]
-        chosen = [ranked[0]]
-        for candidate in ranked:
-            if len(chosen) == self.settings.max_sentences or candidate.score < best - self.margin:
+        lead = ranked[0]
+        answerable = self.model.answerable(refusal_row(retrieval, lead, score_of[lead.sentence]))
+        chosen = [lead]
+        for candidate in ranked[1:]:
+            if len(chosen) == self.settings.max_sentences or score_of[candidate.sentence] < best - self.margin:
                 break
-            if any(float(candidate.vector @ c.vector) > self.duplicate for c in chosen):
-                continue
-            chosen.append(candidate)
-        return chosen
+            if self._adds_to(chosen, candidate, retrieval, kind, question):
+                chosen.append(candidate)
+        return Choice(candidates, scores, chosen, answerable)
 
-    def _text(self, retrieval: Retrieval, candidate: _Candidate) -> str:
-        doc_id = retrieval.passages[candidate.passage_rank].chunk.doc_id
-        return self.index.article(doc_id).text[candidate.start:candidate.end]
+    def _adds_to(self, chosen: list[Candidate], candidate: Candidate, retrieval: Retrieval, kind: str,
+                 question: str) -> bool:
+        """A sentence that says something new and covers a focus word (or the asked-for kind) that
+        the chosen ones do not: the second part of "what ... and where?"."""
+        if any(float(candidate.vector @ c.vector) > self.duplicate for c in chosen):
+            return False
+        if not len(candidate.coverage):
+            return False
+        covered = np.max([c.coverage for c in chosen], axis=0) >= self.aligned
+        if ((candidate.coverage >= self.aligned) & ~covered).any():
+            return True
+        return kind != "open" and not any(fits(kind, c.text, question) for c in chosen) \
+            and fits(kind, candidate.text, question)
 
-    def _compose(self, question: str, retrieval: Retrieval, chosen: list[_Candidate]) -> Answer:
-        # Readable order: passages in rank order, sentences in reading order inside each.
-        chosen = sorted(chosen, key=lambda c: (c.passage_rank, c.start))
+    def _compose(self, question: str, retrieval: Retrieval, chosen: list[Candidate]) -> Answer:
+        # The lead first; each passage numbered in order of first use.
         numbers: dict[int, int] = {}
         sentences: list[str] = []
         spans: dict[int, list[tuple[int, int]]] = {}
         for candidate in chosen:
             n = numbers.setdefault(candidate.passage_rank, len(numbers) + 1)
-            doc_text = self.index.article(retrieval.passages[candidate.passage_rank].chunk.doc_id).text
-            sentences.append(f"{doc_text[candidate.start:candidate.end]} [{n}]")
+            sentences.append(f"{candidate.text} [{n}]")
             spans.setdefault(candidate.passage_rank, []).append((candidate.start, candidate.end))
         citations = [
             _citation(n, retrieval.passages[rank], spans[rank], answers=True) for rank, n in numbers.items()
@@ -155,8 +155,15 @@ class ExtractiveAnswerer:
                       citations=sorted(citations, key=lambda c: c.n), search_query=retrieval.query)
 
     def _refusal(self, question: str, retrieval: Retrieval) -> Answer:
+        """Says so plainly, and names what the articles do cover nearby (the nearest passages,
+        listed as not answering)."""
         nearest = [_citation(i + 1, p, [], answers=False) for i, p in enumerate(retrieval.passages[:2])]
-        return Answer(question=question, answer=REFUSAL, refused=True, citations=nearest,
+        text = REFUSAL
+        if nearest:
+            topic = nearest[0].section or nearest[0].title
+            text += f" The nearest they come is “{topic}” in “{nearest[0].title}”." if topic != nearest[0].title \
+                else f" The nearest they come is “{topic}”."
+        return Answer(question=question, answer=text, refused=True, citations=nearest,
                       search_query=retrieval.query)
 
 

@@ -29,26 +29,39 @@ _TIME_QUESTION = re.compile(r"^\s*(?:and\s+)?(when|since when|until when)\b|\b(w
 
 _PLACE_QUESTION = re.compile(r"^\s*(?:and\s+)?where\b|\b(which|what)\s+(city|country|place)\b", re.IGNORECASE)
 _PLACE = re.compile(r"\b(in|at|from|near|based in|headquartered in)\s+(the\s+)?[A-Z][a-z]+")
+# "Who ...?", "Which company ...?": the answer names someone or something the question does not.
+_NAME_QUESTION = re.compile(
+    r"^\s*(?:and\s+)?(who|whom|whose)\b|\b(which|what)\s+(company|companies|firm|firms|startup|lab|labs|event|"
+    r"conference|user|person|people|scientist|researchers?|rivals?|competitors?|models?|products?|organi[sz]ations?|"
+    r"venture|group|division|report|platform)\b",
+    re.IGNORECASE,
+)
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w@’'-]*|@\w+")
 # Kinds whose absence means the articles do not answer; a missing place only lowers preference.
 STRICT = {"quantity", "time"}
 
 
 def expected_type(question: str) -> str:
-    """"quantity", "time", "place" or "open"."""
+    """"quantity", "time", "place", "name" or "open"."""
     if _QUANTITY_QUESTION.search(question):
         return "quantity"
     if _TIME_QUESTION.search(question):
         return "time"
     if _PLACE_QUESTION.search(question):
         return "place"
+    if _NAME_QUESTION.search(question):
+        return "name"
     return "open"
 
 
-def fits(kind: str, sentence: str) -> bool:
+def fits(kind: str, sentence: str, question: str = "") -> bool:
     if kind == "quantity":
         return bool(_NUMBER.search(sentence))
     if kind == "time":
         return bool(_TIME.search(sentence))
     if kind == "place":
         return bool(_PLACE.search(sentence))
+    if kind == "name":
+        asked = question.lower()
+        return any(name.lower().rstrip("’'s") not in asked for name in _CAPITALISED.findall(sentence.strip()))
     return True

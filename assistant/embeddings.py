@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -19,6 +19,14 @@ from .config import DEFAULT_MODEL
 from .errors import UserInputError
 
 _PACKAGED_NAMES = {DEFAULT_MODEL.lower(), "sentence-transformers/" + DEFAULT_MODEL.lower()}
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """One text's token vectors (unit rows, special tokens dropped) and their character spans."""
+
+    vectors: np.ndarray  # tokens x dimension, float32
+    spans: np.ndarray  # tokens x 2, offsets into the text
 
 
 class Embedder(Protocol):
@@ -29,13 +37,9 @@ class Embedder(Protocol):
         """Unit-length float32 vectors, one row per text."""
         ...
 
-
-@dataclass(frozen=True)
-class Tokens:
-    """One text's token vectors (unit rows, special tokens dropped) and their character spans."""
-
-    vectors: np.ndarray  # tokens x dimension, float32
-    spans: np.ndarray  # tokens x 2, offsets into the text
+    def embed_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[Tokens]]:
+        """The same vectors, and each text's unit token vectors with their character spans."""
+        ...
 
 
 class SentenceTransformerEmbedder:
@@ -74,7 +78,7 @@ class SentenceTransformerEmbedder:
         """Unit sentence vectors, as `embed` gives them, and each text's token vectors."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), []
-        outputs = self._model.encode(list(texts), batch_size=32, output_value=None, show_progress_bar=False)
+        outputs: Any = self._model.encode(list(texts), batch_size=32, output_value=None, show_progress_bar=False)
         offsets = self._model.tokenizer(list(texts), return_offsets_mapping=True, truncation=True,
                                         max_length=self._model.max_seq_length)["offset_mapping"]
         vectors = np.stack([o["sentence_embedding"].float().numpy() for o in outputs])

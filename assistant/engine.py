@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .answer import Answerer, ExtractiveAnswerer
-from .chat import contextualize, main_subject
+from .chat import contextualize
 from .config import Settings
 from .errors import UserInputError
-from .retrieve import Retriever
+from .retrieve import Retrieval, Retriever
 from .store import IndexReader
 from .types import Answer, Article, Turn
 
@@ -45,7 +45,6 @@ class Assistant:
         self.index = index
         self.retriever = Retriever(index, settings)
         self.answerer = answerer or ExtractiveAnswerer(index, settings)
-        self._subject = ("", "")  # (generation, the person the articles are about)
 
     @classmethod
     def open(cls, settings: Settings) -> Assistant:
@@ -56,14 +55,7 @@ class Assistant:
         started = time.perf_counter()
         question = validate_question(question, self.settings.max_question_chars)
         self.index.refresh()
-        history = list(history)[-self.settings.max_history_turns :]
-        query = contextualize(question, history, self.subject())
-        retrieval = self.retriever.retrieve(query)
-        if not history and query != question:
-            # A first question's "he" may mean the articles' subject or someone the question
-            # leaves implicit: keep whichever reading the articles support better.
-            as_asked = self.retriever.retrieve(question)
-            retrieval = max(retrieval, as_asked, key=lambda r: r.strength)
+        retrieval = self.retrieve(question, history)
         retrieved = time.perf_counter()
         answer = self.answerer.answer(question, retrieval)
         done = time.perf_counter()
@@ -74,12 +66,21 @@ class Assistant:
         }
         return answer
 
+    def retrieve(self, question: str, history: Sequence[Turn] = ()) -> Retrieval:
+        """The passages for `question` read in the light of the conversation."""
+        history = list(history)[-self.settings.max_history_turns :]
+        query = contextualize(question, history, self.subject())
+        retrieval = self.retriever.retrieve(query)
+        if not history and query != question:
+            # A first question's "he" may mean the articles' subject or someone the question
+            # leaves implicit: keep whichever reading the articles support better.
+            as_asked = self.retriever.retrieve(question)
+            retrieval = max(retrieval, as_asked, key=lambda r: r.strength)
+        return retrieval
+
     def subject(self) -> str:
         """The person the indexed articles are mostly about, whom a bare "he" refers to."""
-        generation = self.index.manifest.generation
-        if self._subject[0] != generation:
-            self._subject = (generation, main_subject(a.text for a in self.index.articles()))
-        return self._subject[1]
+        return self.retriever.subject()
 
     def articles(self) -> list[Article]:
         return self.index.articles()

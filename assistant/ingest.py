@@ -107,7 +107,7 @@ def _previous(settings: Settings, rebuild: bool, warn: Callable[[str], None]) ->
     if rebuild:
         return None
     try:
-        old = read_manifest(settings.index_dir)
+        old = read_manifest(settings.index_dir, any_format=True)
     except IndexMismatchError as exc:
         raise IndexMismatchError(f"{exc} (or delete the folder)") from None
     if old and (old.model != settings.model or old.chunking != chunking_settings(settings)):
@@ -155,6 +155,7 @@ def _write_generation(settings: Settings, articles: list[Article], old: Manifest
     all_chunks: list[Chunk] = []
     all_sentences: list[tuple[str, int, int, bool]] = []
     sentence_vectors: list[np.ndarray] = []
+    token_vectors: list[np.ndarray] = []
     for article in _progress(articles, progress):
         if article.doc_id in kept_docs and old is not None:
             chunks = [old_chunks[i] for i in old.files[article.doc_id].chunk_ids if i in old_chunks]
@@ -166,9 +167,10 @@ def _write_generation(settings: Settings, articles: list[Article], old: Manifest
         vectors = dict(reused) | {c.id: v for c, v in zip(fresh, fresh_vectors, strict=True)}
         writer.add_chunks(chunks, np.stack([vectors[c.id] for c in chunks]) if chunks else np.zeros((0, 1)))
         known = old_sentences.get(article.doc_id) if article.doc_id in kept_docs else None
-        spans, span_vectors = _sentences(article, chunks, embedder, known)
+        spans, span_vectors, span_tokens = _sentences(article, chunks, embedder, known)
         all_sentences.extend((article.doc_id, s, e, quotable) for s, e, quotable in spans)
         sentence_vectors.append(span_vectors)
+        token_vectors.extend(span_tokens)
         all_chunks.extend(chunks)
         manifest.files[article.doc_id] = FileEntry(path=article.path, sha256=article.sha256, title=article.title,
                                                    chunk_ids=[c.id for c in chunks])
@@ -179,29 +181,36 @@ def _write_generation(settings: Settings, articles: list[Article], old: Manifest
     report.chunks_added = len(new_ids - old_ids)
     report.chunks_removed = len(old_ids - new_ids)
     vectors_matrix = np.concatenate(sentence_vectors) if sentence_vectors else np.zeros((0, embedder.dimension))
-    writer.commit(manifest, Generation(all_chunks, articles, all_sentences, vectors_matrix.astype(np.float32)))
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in token_vectors], dtype=np.int64)]).astype(np.int64)
+    tokens = np.concatenate(token_vectors) if token_vectors else np.zeros((0, embedder.dimension))
+    writer.commit(manifest, Generation(all_chunks, articles, all_sentences, vectors_matrix.astype(np.float32),
+                                       tokens.astype(np.float16), offsets))
     writer.remove_stale(keep={generation} | ({old.generation} if old else set()))
     report.generation = generation
 
 
-def _sentence_vectors_by_doc(generation: Generation) -> dict[str, dict[tuple[int, int], np.ndarray]]:
-    by_doc: dict[str, dict[tuple[int, int], np.ndarray]] = {}
-    for (doc_id, start, end, _), vector in zip(generation.sentences, generation.sentence_vectors, strict=True):
-        by_doc.setdefault(doc_id, {})[(start, end)] = vector
+def _sentence_vectors_by_doc(generation: Generation) -> dict[str, dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]]:
+    """Each article's sentence vectors and token vectors by span, to reuse for an unchanged text."""
+    by_doc: dict[str, dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]] = {}
+    for i, ((doc_id, start, end, _), vector) in enumerate(zip(generation.sentences, generation.sentence_vectors,
+                                                              strict=True)):
+        by_doc.setdefault(doc_id, {})[(start, end)] = (vector, np.asarray(generation.tokens(i)))
     return by_doc
 
 
 def _sentences(article: Article, chunks: list[Chunk], embedder: Embedder,
-               known: dict[tuple[int, int], np.ndarray] | None
-               ) -> tuple[list[tuple[int, int, bool]], np.ndarray]:
-    """The article's sentences and their vectors, reusing those of an unchanged text."""
+               known: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] | None
+               ) -> tuple[list[tuple[int, int, bool]], np.ndarray, list[np.ndarray]]:
+    """The article's sentences, their vectors and their token vectors, reusing those of an unchanged text."""
     spans = sorted({span for c in chunks for span in chunk_sentences(c, article.text)})
-    known = known or {}
+    known = dict(known or {})
     missing = [(s, e) for s, e, _ in spans if (s, e) not in known]
-    embedded = dict(zip(missing, embedder.embed([article.text[s:e] for s, e in missing]), strict=True))
+    vectors, tokens = embedder.embed_tokens([article.text[s:e] for s, e in missing])
+    known.update({span: (v, t.vectors) for span, v, t in zip(missing, vectors, tokens, strict=True)})
     if not spans:
-        return spans, np.zeros((0, embedder.dimension), dtype=np.float32)
-    return spans, np.stack([known[(s, e)] if (s, e) in known else embedded[(s, e)] for s, e, _ in spans])
+        return spans, np.zeros((0, embedder.dimension), dtype=np.float32), []
+    return (spans, np.stack([known[(s, e)][0] for s, e, _ in spans]),
+            [known[(s, e)][1] for s, e, _ in spans])
 
 
 def _progress(articles: list[Article], enabled: bool) -> list[Article]:

@@ -15,21 +15,26 @@ question the best passages cover, which the answerer's refusal rule reads; it do
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
+from .chat import main_subject
 from .config import Settings
+from .embeddings import Tokens
 from .store import IndexReader
-from .terms import terms
+from .terms import WORD as _WORD
+from .terms import stem, terms
 from .types import Chunk, Passage
 
 SIGNALS = ("dense", "sentence", "quotable", "keyword", "coverage", "faq")
 # Fitted: `python bench/fit_fusion.py` (conditional logit on the tuning questions, l2 0.001).
 WEIGHTS = {"dense": 0.263, "sentence": 0.202, "quotable": 0.175, "keyword": 0.291, "coverage": 0.040, "faq": 0.029}
 _CANDIDATES = 30
+_CONTEXT = re.compile(r"\s*\(.*\)\s*$")  # a follow-up's earlier question, appended by chat.contextualize
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,10 @@ class Retrieval:
     coverage: float
     # Each distinct query term with its IDF weight: rare words say more about what is asked.
     term_weights: dict[str, float]
+    # The question's focus: its terms other than the articles' subject ("born" in "Where was LeCun
+    # born?"), with their IDF, and one token vector per focus word (from the query's own tokens).
+    focus: dict[str, float]
+    focus_vectors: np.ndarray
 
     @property
     def strength(self) -> float:
@@ -109,6 +118,7 @@ class Retriever:
         self.settings = settings
         self._keywords: KeywordIndex | None = None
         self._generation = ""
+        self._subject = ("", "")  # (generation, the person the articles are about)
 
     @property
     def keywords(self) -> KeywordIndex:
@@ -117,11 +127,20 @@ class Retriever:
             self._generation = self.index.manifest.generation
         return self._keywords
 
+    def subject(self) -> str:
+        """The person the indexed articles are mostly about, whom a bare "he" refers to."""
+        generation = self.index.manifest.generation
+        if self._subject[0] != generation:
+            self._subject = (generation, main_subject(a.text for a in self.index.articles()))
+        return self._subject[1]
+
     def retrieve(self, query: str) -> Retrieval:
-        vector = self.index.embedder.embed([query])[0]
+        vectors, tokens = self.index.embedder.embed_tokens([query])
+        vector = vectors[0]
         chunks = self.index.chunks()
         query_terms = terms(query)
         weights = self.term_weights(query_terms)
+        focus, focus_vectors = self._focus(query, tokens[0], weights)
         signals = self.signals(vector, query_terms)
         fused = signals @ np.array([WEIGHTS[name] for name in SIGNALS], dtype=np.float32)
         order = np.argsort(-fused)[: self.settings.top_k]
@@ -138,7 +157,26 @@ class Retriever:
             # passages that share the question's words, which would make coverage circular.
             coverage=self._coverage(weights, np.argsort(-(column["dense"] + column["sentence"]))[:2]),
             term_weights=weights,
+            focus=focus,
+            focus_vectors=focus_vectors,
         )
+
+    def _focus(self, query: str, tokens: Tokens, weights: dict[str, float]) -> tuple[dict[str, float], np.ndarray]:
+        """The focus words of the question as asked (a follow-up's context, in parentheses at the
+        end, is left out), each with its IDF and the mean vector of its tokens."""
+        subject = {stem(w) for w in self.subject().lower().split()} | {"yann"}
+        asked = _CONTEXT.sub("", query)
+        focus: dict[str, float] = {}
+        rows = []
+        for match in _WORD.finditer(asked.lower().replace("’", "'")):
+            term = stem(match.group(0))
+            if term not in weights or term in subject or term in focus:
+                continue
+            inside = (tokens.spans[:, 0] < match.end()) & (tokens.spans[:, 1] > match.start())
+            if inside.any():
+                focus[term] = weights[term]
+                rows.append(tokens.vectors[inside].mean(axis=0))
+        return focus, (np.stack(rows) if rows else np.zeros((0, tokens.vectors.shape[1]), dtype=np.float32))
 
     def signals(self, vector: np.ndarray, query_terms: list[str]) -> np.ndarray:
         """One row per chunk, one column per name in SIGNALS, each on a 0..1 scale."""

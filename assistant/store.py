@@ -3,7 +3,9 @@
 Layout of `index_dir`:
     manifest.json         the live generation: model, dimension, chunking, files and their chunk ids
     chroma/               the embedded Chroma store (absent when a Chroma server is configured)
-    gen/<generation>/     chunks.jsonl, articles.jsonl, sentences.jsonl + sentences.npy
+    gen/<generation>/     chunks.jsonl, articles.jsonl, sentences.jsonl + sentences.npy, and each
+                          sentence's token vectors (tokens.npy, float16, rows of sentence i at
+                          token_offsets.npy[i]:[i+1]), memory-mapped when read
 Each ingest writes a new generation (a new Chroma collection and a new gen folder) and then
 replaces manifest.json atomically, so a killed ingest leaves the previous generation live.
 This module stores and loads; it does not decide what to chunk or how to rank.
@@ -30,7 +32,7 @@ from .embeddings import Embedder, load_embedder
 from .errors import IndexMismatchError, IndexMissingError, IngestLockedError, NotFoundError, StoreUnavailableError
 from .types import Article, Chunk
 
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2  # 2: sentence token vectors
 MANIFEST = "manifest.json"
 
 
@@ -66,14 +68,18 @@ def chunking_settings(settings: Settings) -> dict[str, int]:
             "chunker_version": CHUNKER_VERSION}
 
 
-def read_manifest(index_dir: Path) -> Manifest | None:
-    """The live manifest, None when the folder holds no index; a damaged one is an error."""
+def read_manifest(index_dir: Path, any_format: bool = False) -> Manifest | None:
+    """The live manifest, None when the folder holds no index (or, with `any_format`, an index
+    this version cannot read, which an ingest then rebuilds); a damaged one is an error."""
     path = index_dir / MANIFEST
     if not path.exists():
         return None
     try:
-        manifest = Manifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, KeyError, TypeError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if any_format and data.get("format") != MANIFEST_FORMAT:
+            return None
+        manifest = Manifest.from_dict(data)
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise IndexMismatchError(
             f"The index at {index_dir} is damaged or not an assistant index: "
             "run `assistant ingest --rebuild` to build it again."
@@ -150,6 +156,11 @@ class Generation:
     articles: list[Article]
     sentences: list[tuple[str, int, int, bool]]  # (doc_id, start, end, quotable)
     sentence_vectors: np.ndarray
+    token_vectors: np.ndarray  # every sentence's token vectors, concatenated (float16)
+    token_offsets: np.ndarray  # sentence i's tokens are token_vectors[token_offsets[i]:token_offsets[i + 1]]
+
+    def tokens(self, i: int) -> np.ndarray:
+        return self.token_vectors[self.token_offsets[i]:self.token_offsets[i + 1]]
 
 
 def read_generation(index_dir: Path, generation: str) -> Generation:
@@ -160,6 +171,8 @@ def read_generation(index_dir: Path, generation: str) -> Generation:
             articles=[Article(**row) for row in _read_jsonl(folder / "articles.jsonl")],
             sentences=[(row[0], row[1], row[2], row[3]) for row in _read_jsonl(folder / "sentences.jsonl")],
             sentence_vectors=np.load(folder / "sentences.npy"),
+            token_vectors=np.load(folder / "tokens.npy", mmap_mode="r"),
+            token_offsets=np.load(folder / "token_offsets.npy"),
         )
     except (OSError, ValueError, TypeError, IndexError):
         raise IndexMismatchError(
@@ -195,6 +208,7 @@ class IndexReader:
         self._articles = {a.doc_id: a for a in generation.articles}
         self.sentences = generation.sentences
         self.sentence_vectors = generation.sentence_vectors
+        self.sentence_tokens = generation.tokens
         self._vectors = vector_store(self._client, manifest.collection, create=False)
         self._mtime = (self.settings.index_dir / MANIFEST).stat().st_mtime_ns
 
@@ -269,10 +283,12 @@ class IndexWriter:
         _write_jsonl(self.folder / "chunks.jsonl", (c.to_dict() for c in generation.chunks))
         _write_jsonl(self.folder / "articles.jsonl", (asdict(a) for a in generation.articles))
         _write_jsonl(self.folder / "sentences.jsonl", (list(s) for s in generation.sentences))
-        with open(self.folder / "sentences.npy", "wb") as fh:
-            np.save(fh, generation.sentence_vectors)
-            fh.flush()
-            os.fsync(fh.fileno())
+        for name, array in (("sentences.npy", generation.sentence_vectors), ("tokens.npy", generation.token_vectors),
+                            ("token_offsets.npy", generation.token_offsets)):
+            with open(self.folder / name, "wb") as fh:
+                np.save(fh, array)
+                fh.flush()
+                os.fsync(fh.fileno())
         write_atomic(self.settings.index_dir / MANIFEST, json.dumps(manifest.to_dict(), indent=1))
 
     def stored_vectors(self, collection: str, ids: Sequence[str]) -> dict[str, np.ndarray]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import re
 
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 STOPWORDS = frozenset("""
 a about above after again against all am an and any are as at be because been before being below between
 both but by can could did do does doing down during each few for from further had has have having he her
@@ -41,4 +41,4 @@ def _stemmer():  # type: ignore[no-untyped-def]
 def terms(text: str) -> list[str]:
     """Content terms of `text`, in order, repeats kept (BM25 counts them)."""
     text = text.lower().replace("’", "'").replace("‘", "'")
-    return [stem(w) for w in _WORD.findall(text) if w not in STOPWORDS and stem(w) not in STOPWORDS]
+    return [stem(w) for w in WORD.findall(text) if w not in STOPWORDS and stem(w) not in STOPWORDS]

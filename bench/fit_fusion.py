@@ -70,16 +70,16 @@ def gradient(w: np.ndarray, data: list[Example], l2: float) -> np.ndarray:
     return grad
 
 
-def fit(data: list[Example], l2: float, steps: int = 3000) -> np.ndarray:
-    """Adam on the convex loss, from zero; the result is scaled to sum to 1."""
-    w = np.zeros(len(SIGNALS))
+def fit(data: list[Example], l2: float, steps: int = 3000, normalise: bool = True) -> np.ndarray:
+    """Adam on the convex loss, from zero; the result is scaled to sum to 1 unless not `normalise`."""
+    w = np.zeros(data[0].signals.shape[1])
     m, v = np.zeros_like(w), np.zeros_like(w)
     for t in range(1, steps + 1):
         g = gradient(w, data, l2)
         m = 0.9 * m + 0.1 * g
         v = 0.999 * v + 0.001 * g * g
         w -= 0.05 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
-    return w / w.sum()
+    return w / w.sum() if normalise else w
 
 
 def top1(w: np.ndarray, data: list[Example]) -> tuple[float, float]:

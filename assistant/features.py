@@ -1,0 +1,130 @@
+"""What the answerer knows about each sentence it could quote: one row of features per quotable
+sentence of the retrieved passages, and per-word coverage of the question's focus.
+
+Coverage is token alignment, ColBERT-style, with the same MiniLM and no other model: each focus
+word's vector (from the question's own tokens) is matched against the sentence's token vectors
+(stored at ingest), and its best cosine says how well the sentence speaks to that word. A
+paraphrase aligns ("child" with "kid"); a word the sentence never addresses ("born", "age") does
+not. The weights that read these rows are fitted by `bench/fit_answer.py` and live in `answer.py`.
+This module computes; it does not choose or refuse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .answertype import fits
+from .retrieve import Retrieval
+from .store import IndexReader
+from .terms import terms
+
+SENTENCE_FEATURES = (
+    "dense",  # cosine of the question's vector to the sentence's
+    "overlap",  # IDF-weighted share of the question's terms the sentence repeats
+    "focus",  # the same over the focus terms only (not the articles' subject)
+    "bm25",  # sentence-level BM25 with the corpus' IDF, scaled to 0..1
+    "align",  # IDF-weighted mean over focus words of their best token cosine in the sentence
+    "align_min",  # the worst-covered focus word's best token cosine
+    "type_fit",  # the question asks for an amount, time, place or name and the sentence has one
+    "type_miss",  # it asks for one and the sentence has none
+    "passage",  # the fused retrieval score of the sentence's passage
+    "faq_question",  # for a FAQ answer: how well the entry's own question matches
+    "faq_first",  # the first sentence of a FAQ answer (its direct reply)
+    "short",  # a sentence under 40 characters ("Unlikely.", "It's about the same.")
+)
+_BM25_K1, _BM25_B, _BM25_AVGDL = 1.2, 0.75, 18.0
+_SHORT = 40
+
+
+@dataclass(frozen=True)
+class Candidate:
+    sentence: int  # index into the index's sentence list
+    passage_rank: int  # the best-ranked retrieved passage that contains it
+    start: int
+    end: int
+    text: str
+    features: np.ndarray  # one value per SENTENCE_FEATURES name
+    vector: np.ndarray
+    coverage: np.ndarray  # per focus word (in Retrieval.focus order): its best token cosine here
+
+
+class FeatureBuilder:
+    """Builds candidate rows for one index generation; caches each sentence's terms."""
+
+    def __init__(self, index: IndexReader):
+        self.index = index
+        self._terms: dict[int, list[str]] = {}
+        self._generation = ""
+
+    def candidates(self, question: str, retrieval: Retrieval, kind: str) -> list[Candidate]:
+        """Every quotable sentence of the retrieved passages, once, under its best-ranked passage."""
+        if self._generation != self.index.manifest.generation:
+            self._terms, self._generation = {}, self.index.manifest.generation
+        focus_weights = np.array(list(retrieval.focus.values()), dtype=np.float32)
+        seen: set[int] = set()
+        found = []
+        for rank, (passage, ids) in enumerate(zip(retrieval.passages, retrieval.sentence_ids, strict=True)):
+            text = self.index.article(passage.chunk.doc_id).text
+            sims = self.index.sentence_vectors[ids] @ retrieval.vector if ids else np.zeros(0)
+            faq = passage.chunk.kind == "faq"
+            faq_question = max((float(s) for i, s in zip(ids, sims, strict=True) if not self.index.sentences[i][3]),
+                               default=0.0) if faq else 0.0
+            answered = 0  # answer sentences of this FAQ entry seen so far
+            for i, sim in zip(ids, sims, strict=True):
+                _, start, end, quotable = self.index.sentences[i]
+                if not quotable or i in seen:
+                    continue
+                seen.add(i)
+                sentence = text[start:end]
+                coverage = self._coverage(retrieval.focus_vectors, i)
+                row = {
+                    "dense": float(sim),
+                    "overlap": _share(retrieval.term_weights, self._sentence_terms(i, sentence)),
+                    "focus": _share(retrieval.focus, self._sentence_terms(i, sentence)),
+                    "bm25": self._bm25(retrieval.term_weights, self._sentence_terms(i, sentence)),
+                    "align": float(coverage @ focus_weights / focus_weights.sum()) if len(coverage) else 1.0,
+                    "align_min": float(coverage.min()) if len(coverage) else 1.0,
+                    "type_fit": float(kind != "open" and fits(kind, sentence, question)),
+                    "type_miss": float(kind != "open" and not fits(kind, sentence, question)),
+                    "passage": passage.score,
+                    "faq_question": faq_question,
+                    "faq_first": float(faq and answered == 0),
+                    "short": float(len(sentence) < _SHORT),
+                }
+                answered += faq
+                found.append(Candidate(i, rank, start, end, sentence,
+                                       np.array([row[name] for name in SENTENCE_FEATURES], dtype=np.float32),
+                                       self.index.sentence_vectors[i], coverage))
+        return found
+
+    def _sentence_terms(self, i: int, sentence: str) -> list[str]:
+        if i not in self._terms:
+            self._terms[i] = terms(sentence)
+        return self._terms[i]
+
+    def _coverage(self, focus_vectors: np.ndarray, i: int) -> np.ndarray:
+        tokens = np.asarray(self.index.sentence_tokens(i), dtype=np.float32)
+        if not len(focus_vectors) or not len(tokens):
+            return np.zeros(len(focus_vectors), dtype=np.float32)
+        return np.asarray((focus_vectors @ tokens.T).max(axis=1), dtype=np.float32)
+
+    @staticmethod
+    def _bm25(weights: dict[str, float], sentence_terms: list[str]) -> float:
+        if not weights:
+            return 0.0
+        length = len(sentence_terms)
+        norm = _BM25_K1 * (1 - _BM25_B + _BM25_B * length / _BM25_AVGDL)
+        score = sum(idf * (tf := sentence_terms.count(t)) * (_BM25_K1 + 1) / (tf + norm)
+                    for t, idf in weights.items() if t in sentence_terms)
+        return score / (sum(weights.values()) * (_BM25_K1 + 1))
+
+
+def _share(weights: dict[str, float], sentence_terms: list[str]) -> float:
+    """The IDF-weighted share of `weights`' terms found in the sentence (1 when there are none)."""
+    total = sum(weights.values())
+    if not total:
+        return 1.0
+    present = set(sentence_terms)
+    return sum(w for t, w in weights.items() if t in present) / total

@@ -1,0 +1,176 @@
+"""Fit the answerer's two models (assistant/answer.py) on the tuning questions only.
+
+1. The sentence model: for each in-scope tuning turn, the candidate sentences of its retrieved
+   passages are one example; its positives are the candidates that state the fact (hold one of
+   the turn's answer phrases). A conditional logit (bench/fit_fusion.py's) over SENTENCE_FEATURES.
+2. The refusal model: for every tuning turn, in scope or not, the row `refusal_row` builds from
+   the lead sentence the fitted sentence model picks; a logistic regression on in/out labels, with
+   a false refusal and a false answer costing the same (no class weights).
+
+Turns are asked through the real engine, conversations with the engine's own earlier answers as
+history. It prints both fitted dicts (paste them into answer.py) and, for each model, its figure
+on the tuning turns and in 5-fold cross-validation. The frozen set (evals/dev-frozen.yaml) is never
+read here.
+
+    python bench/fit_answer.py [--index DIR] [--l2 0.001]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from bench_engine import ROOT, seed_index
+from fit_fusion import Example, fit
+
+sys.path.insert(0, str(ROOT))
+from assistant.answer import REFUSAL_FEATURES, refusal_row  # noqa: E402
+from assistant.answertype import STRICT, expected_type  # noqa: E402
+from assistant.config import Settings  # noqa: E402
+from assistant.engine import Assistant  # noqa: E402
+from assistant.evalcases import load_cases  # noqa: E402
+from assistant.features import SENTENCE_FEATURES  # noqa: E402
+from assistant.types import Turn  # noqa: E402
+
+TUNING = [ROOT / "bench/dev-tuning.yaml", ROOT / "bench/tuning.yaml"]
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
+
+
+@dataclass
+class Asked:
+    """One tuning turn as the engine saw it."""
+
+    question: str
+    retrieval: object
+    in_scope: bool
+    phrases: tuple[str, ...]
+    sources: tuple[str, ...]
+
+
+def fold(text: str) -> str:
+    return text.casefold().translate(_QUOTES)
+
+
+def asked_turns(assistant: Assistant) -> list[Asked]:
+    turns = []
+    for case in load_cases(TUNING):
+        history: list[Turn] = []
+        for turn in case.turns:
+            retrieval = assistant.retrieve(turn.question, history)
+            expect = turn.expect
+            turns.append(Asked(turn.question, retrieval, expect.refused is not True,
+                               expect.answer_contains_any or expect.answer_contains_all or expect.phrases,
+                               expect.sources))
+            history.append(Turn(turn.question, assistant.answerer.answer(turn.question, retrieval).answer))
+    return turns
+
+
+def sentence_examples(assistant: Assistant, turns: list[Asked]) -> tuple[list[Example], int]:
+    """One example per in-scope turn with a candidate that states its fact; and how many had none."""
+    examples, missing = [], 0
+    for t in turns:
+        if not t.in_scope or not t.phrases:
+            continue
+        candidates = assistant.answerer.features.candidates(t.question, t.retrieval, expected_type(t.question))
+        positive = np.array([any(fold(p) in fold(c.text) for p in t.phrases) for c in candidates], dtype=bool)
+        if not positive.any():
+            missing += 1
+            continue
+        signals = np.stack([c.features for c in candidates]).astype(np.float64)
+        examples.append(Example(signals, positive, positive))
+    return examples, missing
+
+
+def lead_hits(w: np.ndarray, data: list[Example]) -> float:
+    return float(np.mean([ex.positive[int(np.argmax(ex.signals @ w))] for ex in data]))
+
+
+def refusal_data(assistant: Assistant, turns: list[Asked]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Rows and labels (1: in scope) for the turns that get a lead sentence; and how many of the
+    out-of-scope ones the asked-for-type rule already refuses."""
+    rows, labels, by_rule = [], [], 0
+    for t in turns:
+        choice = assistant.answerer.choose(t.question, t.retrieval)
+        if not choice.chosen:
+            by_rule += not t.in_scope and expected_type(t.question) in STRICT
+            continue
+        lead = choice.chosen[0]
+        score = float(choice.scores[choice.candidates.index(lead)])
+        rows.append(refusal_row(t.retrieval, lead, score))
+        labels.append(float(t.in_scope))
+    return np.array(rows), np.array(labels), by_rule
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 4000) -> tuple[np.ndarray, float]:
+    """Weights and bias of a logistic regression (Adam on the mean log loss plus l2 * |w|^2)."""
+    w, b = np.zeros(x.shape[1]), 0.0
+    m, v = np.zeros(x.shape[1] + 1), np.zeros(x.shape[1] + 1)
+    for t in range(1, steps + 1):
+        p = 1 / (1 + np.exp(-(x @ w + b)))
+        g = np.append(x.T @ (p - y) / len(y) + 2 * l2 * w, np.mean(p - y))
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        step = 0.05 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+        w, b = w - step[:-1], b - step[-1]
+    return w, float(b)
+
+
+def refusal_figures(x: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> str:
+    answers = x @ w + b >= 0
+    recall = float(np.mean(~answers[y == 0])) if (y == 0).any() else float("nan")
+    false_refusals = float(np.mean(~answers[y == 1])) if (y == 1).any() else float("nan")
+    return f"refusal recall {recall:.2f}, false refusal rate {false_refusals:.3f}"
+
+
+def folds(n: int, k: int = 5) -> list[np.ndarray]:
+    return np.array_split(np.random.default_rng(0).permutation(n), k)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index", type=Path, help="an index of seeds/ (default: build one in a temp folder)")
+    parser.add_argument("--l2", type=float, default=0.001)
+    args = parser.parse_args()
+
+    def run(index: Path) -> None:
+        assistant = Assistant.open(Settings.load(overrides={"index_dir": index, "corpus": (ROOT / "seeds",)}))
+        turns = asked_turns(assistant)
+        examples, missing = sentence_examples(assistant, turns)
+        w = fit(examples, args.l2, normalise=False)
+        print(f"{len(turns)} tuning turns; sentence model on {len(examples)} in-scope turns "
+              f"({missing} others have no candidate stating the fact: a retrieval miss)")
+        print("SENTENCE_WEIGHTS = {" + ", ".join(f'"{n}": {v:.3f}' for n, v in zip(SENTENCE_FEATURES, w,
+                                                                                    strict=True)) + "}")
+        held = [lead_hits(fit([e for j, e in enumerate(examples) if j not in set(f)], args.l2, 1500, False),
+                          [examples[j] for j in f]) for f in folds(len(examples))]
+        print(f"lead states the fact: tuning {lead_hits(w, examples):.2f}, 5-fold {np.mean(held):.2f}")
+
+        fitted = replace(assistant.answerer.model, sentence=dict(zip(SENTENCE_FEATURES, w.tolist(), strict=True)))
+        assistant.answerer.model = fitted
+        x, y, by_rule = refusal_data(assistant, turns)
+        rw, rb = fit_logistic(x, y, args.l2)
+        print(f"refusal model on {len(y)} turns ({int((y == 0).sum())} out of scope; {by_rule} more refused "
+              "by the asked-for-type rule)")
+        print("REFUSAL_WEIGHTS = {" + ", ".join(f'"{n}": {v:.3f}' for n, v in zip(REFUSAL_FEATURES, rw,
+                                                                                   strict=True)) + "}")
+        print(f"REFUSAL_BIAS = {rb:.3f}")
+        print(f"tuning: {refusal_figures(x, y, rw, rb)}")
+        cv = np.zeros(len(y), dtype=bool)
+        for f in folds(len(y)):
+            train = np.setdiff1d(np.arange(len(y)), f)
+            fw, fb = fit_logistic(x[train], y[train], args.l2, 2000)
+            cv[f] = x[f] @ fw + fb >= 0
+        print(f"5-fold: refusal recall {np.mean(~cv[y == 0]):.2f}, false refusal rate {np.mean(~cv[y == 1]):.3f}")
+
+    if args.index:
+        run(args.index)
+    else:
+        with seed_index() as index:
+            run(index)
+
+
+if __name__ == "__main__":
+    main()
