@@ -21,18 +21,25 @@ from .config import Settings
 from .features import SENTENCE_FEATURES, Candidate, FeatureBuilder
 from .retrieve import Retrieval
 from .store import IndexReader
-from .types import Answer, Citation, Passage
-
-REFUSAL = "The articles don't answer that question."
+from .types import REFUSAL, Answer, Citation, Passage
 
 # Fitted by `python bench/fit_answer.py` on bench/dev-tuning.yaml and bench/tuning.yaml (it prints both
 # dicts): a conditional logit over each question's candidate sentences whose positives state the fact.
-SENTENCE_WEIGHTS = {"dense": 0.999, "overlap": 1.149, "focus": 1.962, "bm25": 0.874, "align": 6.576, "align_min": 0.957, "type_fit": 0.741, "type_miss": -0.741, "passage": 5.180, "faq_question": 0.232, "faq_first": -0.050, "short": 1.046}
+SENTENCE_WEIGHTS = {
+    "dense": 1.479, "overlap": 1.025, "focus": 0.499, "bm25": 0.798, "align": 6.026, "align_min": 0.828,
+    "type_fit": 0.759, "type_miss": -0.759, "passage": 5.393, "faq_question": 0.430, "faq_first": -0.596,
+    "faq_lead": 0.455, "short": 1.166, "novel": 0.528,
+}
 # The refusal model reads the lead sentence and the retrieval: a logistic regression fitted on the
 # same tuning turns (answerable or not), a false refusal and a false answer costing the same.
-REFUSAL_FEATURES = ("lead_score", "dense", "focus", "align", "align_min", "type_miss", "strength", "coverage")
-REFUSAL_WEIGHTS = {"lead_score": 0.378, "dense": 0.873, "focus": 0.016, "align": 1.580, "align_min": 0.528, "type_miss": -0.494, "strength": 2.014, "coverage": -0.335}
-REFUSAL_BIAS = -4.543
+REFUSAL_FEATURES = ("lead_score", "dense", "focus", "align", "align_min", "type_miss", "strength", "coverage",
+                    "evidence_min", "evidence_mean", "unseen_gap", "unknown_name", "joint")
+REFUSAL_WEIGHTS = {
+    "lead_score": 0.307, "dense": 1.185, "focus": -0.598, "align": 1.026, "align_min": 0.181, "type_miss": -0.669,
+    "strength": 2.146, "coverage": -0.093, "evidence_min": 0.899, "evidence_mean": 1.496, "unseen_gap": 0.497,
+    "unknown_name": -1.492, "joint": 0.129,
+}
+REFUSAL_BIAS = -5.752
 
 
 class Answerer(Protocol):
@@ -57,11 +64,24 @@ class AnswerModel:
         return 1 / (1 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
-def refusal_row(retrieval: Retrieval, lead: Candidate, lead_score: float) -> np.ndarray:
-    """The refusal model's inputs: how well the chosen sentence, and the best evidence anywhere,
-    match the question."""
+def refusal_row(retrieval: Retrieval, candidates: list[Candidate], lead: Candidate, lead_score: float) -> np.ndarray:
+    """The refusal model's inputs: how well the chosen sentence, and the best evidence anywhere in
+    the retrieved passages, match the question. Per focus word, the evidence is its best coverage
+    in any candidate; a word the articles never use that nothing covers ("born", "wife") leaves a
+    gap that paraphrases ("kid" for "child") do not."""
     f = dict(zip(SENTENCE_FEATURES, lead.features.tolist(), strict=True))
-    values = {"lead_score": lead_score, "strength": retrieval.strength, "coverage": retrieval.coverage, **f}
+    weights = np.array(list(retrieval.focus.values()))
+    evidence = np.max([c.coverage for c in candidates], axis=0) if len(weights) else np.ones(0)
+    unseen = np.array([t not in retrieval.corpus_idf for t in retrieval.focus], dtype=bool)
+    values = {
+        "lead_score": lead_score, "strength": retrieval.strength, "coverage": retrieval.coverage, **f,
+        "evidence_min": float(evidence.min()) if len(evidence) else 1.0,
+        "evidence_mean": float(evidence @ weights / weights.sum()) if len(evidence) else 1.0,
+        "unseen_gap": float((1 - evidence[unseen]).max()) if unseen.any() else 0.0,
+        "unknown_name": float(retrieval.unknown_name),
+        # The best any one sentence does on its worst-covered focus word.
+        "joint": max(float(c.coverage.min()) for c in candidates) if len(weights) else 1.0,
+    }
     return np.array([values[name] for name in REFUSAL_FEATURES], dtype=np.float64)
 
 
@@ -116,7 +136,7 @@ class ExtractiveAnswerer:
                 return Choice(candidates, scores, [], 0.0)
             ranked = typed + [c for c in ranked if c not in typed]
         lead = ranked[0]
-        answerable = self.model.answerable(refusal_row(retrieval, lead, score_of[lead.sentence]))
+        answerable = self.model.answerable(refusal_row(retrieval, candidates, lead, score_of[lead.sentence]))
         chosen = [lead]
         for candidate in ranked[1:]:
             if len(chosen) == self.settings.max_sentences or score_of[candidate.sentence] < best - self.margin:

@@ -15,8 +15,11 @@ _NUMBER_WORDS = (r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|tw
                  r"dozens|half|double|twice")
 _MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december"
 _NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE)
+# A "when" is answered by a date, a period, or a time word ("immediately", "in a while", "never").
 _TIME = re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b({_MONTHS})\b|\b(ago|since|until|yesterday|today|"
-                   rf"decades?|years?|months?|weeks?|recently|recent)\b", re.IGNORECASE)
+                   rf"decades?|years?|months?|weeks?|days?|hours?|recently|recent|immediately|promptly|soon|"
+                   rf"later|earlier|never|always|now|currently|once|initially|eventually|while|after|before|"
+                   rf"during|first|short[- ]term|long[- ]term)\b", re.IGNORECASE)
 
 _QUANTITY_QUESTION = re.compile(
     r"^\s*(?:and\s+)?how\s+(much|many|long|large|big|tall|old|fast|far|expensive|costly|often|high|heavy|small)\b"
@@ -37,12 +40,18 @@ _NAME_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w@’'-]*|@\w+")
-# Kinds whose absence means the articles do not answer; a missing place only lowers preference.
-STRICT = {"quantity", "time"}
+# "How old is he?" wants an age, which has its own form: a year in a sentence is not one.
+_AGE_QUESTION = re.compile(r"\bhow\s+old\b|\bwhat\s+(?:is|was)\s+\w+(?:[’']s)?\s+age\b|\bhis\s+age\b", re.IGNORECASE)
+_AGE = re.compile(rf"\b(\d+|{_NUMBER_WORDS})[- ]years?[- ]old\b|\baged?\s+(\d+|{_NUMBER_WORDS})\b|\bage of\b",
+                  re.IGNORECASE)
+# Kinds whose absence means the articles do not answer; a missing place or name only lowers preference.
+STRICT = {"age", "quantity", "time"}
 
 
 def expected_type(question: str) -> str:
-    """"quantity", "time", "place", "name" or "open"."""
+    """"age", "quantity", "time", "place", "name" or "open"."""
+    if _AGE_QUESTION.search(question):
+        return "age"
     if _QUANTITY_QUESTION.search(question):
         return "quantity"
     if _TIME_QUESTION.search(question):
@@ -55,6 +64,8 @@ def expected_type(question: str) -> str:
 
 
 def fits(kind: str, sentence: str, question: str = "") -> bool:
+    if kind == "age":
+        return bool(_AGE.search(sentence))
     if kind == "quantity":
         return bool(_NUMBER.search(sentence))
     if kind == "time":

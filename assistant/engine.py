@@ -69,7 +69,7 @@ class Assistant:
     def retrieve(self, question: str, history: Sequence[Turn] = ()) -> Retrieval:
         """The passages for `question` read in the light of the conversation."""
         history = list(history)[-self.settings.max_history_turns :]
-        query = contextualize(question, history, self.subject())
+        query = contextualize(question, history, self.retriever.cast())
         retrieval = self.retriever.retrieve(query)
         if not history and query != question:
             # A first question's "he" may mean the articles' subject or someone the question
@@ -80,7 +80,7 @@ class Assistant:
 
     def subject(self) -> str:
         """The person the indexed articles are mostly about, whom a bare "he" refers to."""
-        return self.retriever.subject()
+        return self.retriever.cast().subject
 
     def articles(self) -> list[Article]:
         return self.index.articles()

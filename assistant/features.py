@@ -32,7 +32,9 @@ SENTENCE_FEATURES = (
     "passage",  # the fused retrieval score of the sentence's passage
     "faq_question",  # for a FAQ answer: how well the entry's own question matches
     "faq_first",  # the first sentence of a FAQ answer (its direct reply)
+    "faq_lead",  # the first sentence of a FAQ answer inherits how well the entry's question matches
     "short",  # a sentence under 40 characters ("Unlikely.", "It's about the same.")
+    "novel",  # the rarest word the sentence adds to the question (its IDF over the corpus maximum)
 )
 _BM25_K1, _BM25_B, _BM25_AVGDL = 1.2, 0.75, 18.0
 _SHORT = 40
@@ -78,12 +80,13 @@ class FeatureBuilder:
                     continue
                 seen.add(i)
                 sentence = text[start:end]
-                coverage = self._coverage(retrieval.focus_vectors, i)
+                sentence_terms = self._sentence_terms(i, sentence)
+                coverage = self._coverage(retrieval, i, sentence_terms)
                 row = {
                     "dense": float(sim),
-                    "overlap": _share(retrieval.term_weights, self._sentence_terms(i, sentence)),
-                    "focus": _share(retrieval.focus, self._sentence_terms(i, sentence)),
-                    "bm25": self._bm25(retrieval.term_weights, self._sentence_terms(i, sentence)),
+                    "overlap": _share(retrieval.term_weights, sentence_terms),
+                    "focus": _share(retrieval.focus, sentence_terms),
+                    "bm25": self._bm25(retrieval.term_weights, sentence_terms),
                     "align": float(coverage @ focus_weights / focus_weights.sum()) if len(coverage) else 1.0,
                     "align_min": float(coverage.min()) if len(coverage) else 1.0,
                     "type_fit": float(kind != "open" and fits(kind, sentence, question)),
@@ -91,7 +94,10 @@ class FeatureBuilder:
                     "passage": passage.score,
                     "faq_question": faq_question,
                     "faq_first": float(faq and answered == 0),
+                    "faq_lead": faq_question if faq and answered == 0 else 0.0,
                     "short": float(len(sentence) < _SHORT),
+                    "novel": max((retrieval.idf(t) for t in sentence_terms if t not in retrieval.term_weights),
+                                 default=0.0) / retrieval.max_idf,
                 }
                 answered += faq
                 found.append(Candidate(i, rank, start, end, sentence,
@@ -104,11 +110,14 @@ class FeatureBuilder:
             self._terms[i] = terms(sentence)
         return self._terms[i]
 
-    def _coverage(self, focus_vectors: np.ndarray, i: int) -> np.ndarray:
+    def _coverage(self, retrieval: Retrieval, i: int, sentence_terms: list[str]) -> np.ndarray:
+        """Per focus word: 1 when the sentence uses the word itself, else its best token cosine."""
         tokens = np.asarray(self.index.sentence_tokens(i), dtype=np.float32)
-        if not len(focus_vectors) or not len(tokens):
-            return np.zeros(len(focus_vectors), dtype=np.float32)
-        return np.asarray((focus_vectors @ tokens.T).max(axis=1), dtype=np.float32)
+        if not len(retrieval.focus_vectors) or not len(tokens):
+            return np.zeros(len(retrieval.focus_vectors), dtype=np.float32)
+        aligned = (retrieval.focus_vectors @ tokens.T).max(axis=1)
+        present = np.array([t in sentence_terms for t in retrieval.focus], dtype=bool)
+        return np.where(present, 1.0, aligned).astype(np.float32)
 
     @staticmethod
     def _bm25(weights: dict[str, float], sentence_terms: list[str]) -> float:

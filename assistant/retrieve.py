@@ -14,26 +14,30 @@ question the best passages cover, which the answerer's refusal rule reads; it do
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .chat import main_subject
 from .config import Settings
 from .embeddings import Tokens
+from .people import Cast, cast
 from .store import IndexReader
+from .terms import QUESTION_FILLER, STOPWORDS, stem, terms
 from .terms import WORD as _WORD
-from .terms import stem, terms
 from .types import Chunk, Passage
 
 SIGNALS = ("dense", "sentence", "quotable", "keyword", "coverage", "faq")
 # Fitted: `python bench/fit_fusion.py` (conditional logit on the tuning questions, l2 0.001).
-WEIGHTS = {"dense": 0.263, "sentence": 0.202, "quotable": 0.175, "keyword": 0.291, "coverage": 0.040, "faq": 0.029}
+WEIGHTS = {"dense": 0.198, "sentence": 0.217, "quotable": 0.196, "keyword": 0.280, "coverage": 0.094, "faq": 0.016}
 _CANDIDATES = 30
+_FILLER = frozenset(stem(w) for w in QUESTION_FILLER)
+_RAW_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _CONTEXT = re.compile(r"\s*\(.*\)\s*$")  # a follow-up's earlier question, appended by chat.contextualize
 
 
@@ -54,6 +58,18 @@ class Retrieval:
     # born?"), with their IDF, and one token vector per focus word (from the query's own tokens).
     focus: dict[str, float]
     focus_vectors: np.ndarray
+    # The corpus' IDF of every term it uses (shared, not copied), and that of a term it never uses.
+    corpus_idf: dict[str, float]
+    unseen_idf: float
+    # The question names someone or something (a capitalised word) the articles never mention.
+    unknown_name: bool
+
+    def idf(self, term: str) -> float:
+        return self.corpus_idf.get(term, self.unseen_idf)
+
+    @property
+    def max_idf(self) -> float:
+        return self.unseen_idf
 
     @property
     def strength(self) -> float:
@@ -78,6 +94,7 @@ class KeywordIndex:
         self.idf = {t: math.log(1 + n / f) for t, f in df.items()}
         self.unseen_idf = math.log(1 + n)
         self.sentence_members = _sentence_members(chunks, sentences)
+        self.spelling = Speller(f"{c.title} {c.section} {c.text}" for c in chunks)
         self.no_sentence = len(sentences)
         self.quotable = np.array([q for *_, q in sentences] + [False], dtype=bool)
 
@@ -94,6 +111,80 @@ class KeywordIndex:
 
     def weight(self, term: str) -> float:
         return self.idf.get(term, self.unseen_idf)
+
+
+class Speller:
+    """Corrects a query word that is neither the articles' nor English ("reserch", "wolrd",
+    "LeCunn") to the word the articles use one edit away (a swap of neighbours counts as one); the
+    most frequent such word wins. An English word is never changed, though it may be one edit from
+    the articles' ("readers" is not "leaders"); a capitalised word only becomes a name, so a
+    misspelt name finds its usual spelling ("Benjio": "Bengio"). Candidates come from a deletion
+    index (SymSpell's idea), so nothing scans the vocabulary."""
+
+    min_length = 5
+
+    def __init__(self, texts: Iterable[str]):
+        counts: Counter[str] = Counter()
+        forms: Counter[str] = Counter()
+        for text in texts:
+            for word in _RAW_WORD.findall(text):
+                counts[word.lower()] += 1
+                forms[word] += 1
+        self.counts = counts
+        # A name is a word the articles mostly write capitalised; its usual spelling ("LeCun").
+        self.names = {w.lower(): w for w, n in forms.most_common() if w[0].isupper() and n * 2 > counts[w.lower()]}
+        self._deletes: dict[str, list[str]] = {}
+        for word in counts:
+            for key in _deletes(word):
+                self._deletes.setdefault(key, []).append(word)
+
+    def correct(self, text: str) -> str:
+        return _RAW_WORD.sub(lambda m: self._word(m.group(0)), text)
+
+    def unknown_name(self, text: str) -> bool:
+        """A capitalised word, not the first of the text, that the articles never use."""
+        words = _RAW_WORD.findall(text)[1:]
+        return any(w[0].isupper() and w.lower() not in self.counts and w.lower() not in STOPWORDS for w in words)
+
+    def _word(self, word: str) -> str:
+        lower = word.lower()
+        if len(word) < self.min_length or lower in self.counts or not word.isalpha():
+            return word
+        found = {c for key in _deletes(lower) for c in self._deletes.get(key, ())
+                 if _one_edit(lower, c) and (not word[0].isupper() or c in self.names)}
+        if not found or _english(lower):
+            return word
+        best = max(sorted(found), key=lambda c: self.counts[c])
+        return self.names[best] if word[0].isupper() else best
+
+
+def _deletes(word: str) -> set[str]:
+    return {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """One insertion, deletion, substitution or swap of neighbours turns `a` into `b`."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
+@functools.lru_cache(maxsize=1)
+def _dictionary() -> Any:
+    # pyspellchecker's English word list (package data, loaded in about 0.3 s): only when a word
+    # might be a misspelling of the articles' vocabulary.
+    from spellchecker import SpellChecker
+
+    return SpellChecker(language="en", distance=1)
+
+
+def _english(word: str) -> bool:
+    return word in _dictionary()
 
 
 def _sentence_members(chunks: list[Chunk], sentences: list[tuple[str, int, int, bool]]
@@ -118,7 +209,7 @@ class Retriever:
         self.settings = settings
         self._keywords: KeywordIndex | None = None
         self._generation = ""
-        self._subject = ("", "")  # (generation, the person the articles are about)
+        self._cast: tuple[str, Cast] = ("", Cast())
 
     @property
     def keywords(self) -> KeywordIndex:
@@ -127,14 +218,15 @@ class Retriever:
             self._generation = self.index.manifest.generation
         return self._keywords
 
-    def subject(self) -> str:
-        """The person the indexed articles are mostly about, whom a bare "he" refers to."""
+    def cast(self) -> Cast:
+        """Who the indexed articles are about (chat.cast), computed once per generation."""
         generation = self.index.manifest.generation
-        if self._subject[0] != generation:
-            self._subject = (generation, main_subject(a.text for a in self.index.articles()))
-        return self._subject[1]
+        if self._cast[0] != generation:
+            self._cast = (generation, cast(a.text for a in self.index.articles()))
+        return self._cast[1]
 
     def retrieve(self, query: str) -> Retrieval:
+        query = self.keywords.spelling.correct(query)
         vectors, tokens = self.index.embedder.embed_tokens([query])
         vector = vectors[0]
         chunks = self.index.chunks()
@@ -159,12 +251,15 @@ class Retriever:
             term_weights=weights,
             focus=focus,
             focus_vectors=focus_vectors,
+            corpus_idf=self.keywords.idf,
+            unseen_idf=self.keywords.unseen_idf,
+            unknown_name=self.keywords.spelling.unknown_name(_CONTEXT.sub("", query)),
         )
 
     def _focus(self, query: str, tokens: Tokens, weights: dict[str, float]) -> tuple[dict[str, float], np.ndarray]:
         """The focus words of the question as asked (a follow-up's context, in parentheses at the
         end, is left out), each with its IDF and the mean vector of its tokens."""
-        subject = {stem(w) for w in self.subject().lower().split()} | {"yann"}
+        subject = {stem(w) for w in self.cast().subject.lower().split()} | {"yann"} | _FILLER
         asked = _CONTEXT.sub("", query)
         focus: dict[str, float] = {}
         rows = []

@@ -19,6 +19,16 @@ get got make made thing things way ways much many
 """.split())
 
 
+# Words that say how a question is asked, not what it asks about: never part of its focus.
+QUESTION_FILLER = frozenset("""
+describe described characterize characterise characterized characterised explain explained mention mentions
+article piece text author writer paragraph section opening closing passage story report reports reported
+according view views think thinks thought consider considered claim claims argue argues argued believe believes
+idea point example specific specifically actually basically called call name named kind type sort lot
+happen happened happens role main mean means meant way ways give gives given go going
+""".split())
+
+
 @functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Snowball (Porter 2) stem, with possessives dropped and acronym plurals ("LLMs") folded."""

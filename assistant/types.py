@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# How a refusal begins (the answerer adds what the articles cover nearby).
+REFUSAL = "The articles don't answer that question."
+
 
 @dataclass(frozen=True)
 class Article:

@@ -99,7 +99,7 @@ def refusal_data(assistant: Assistant, turns: list[Asked]) -> tuple[np.ndarray, 
             continue
         lead = choice.chosen[0]
         score = float(choice.scores[choice.candidates.index(lead)])
-        rows.append(refusal_row(t.retrieval, lead, score))
+        rows.append(refusal_row(t.retrieval, choice.candidates, lead, score))
         labels.append(float(t.in_scope))
     return np.array(rows), np.array(labels), by_rule
 
@@ -125,6 +125,18 @@ def refusal_figures(x: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> st
     return f"refusal recall {recall:.2f}, false refusal rate {false_refusals:.3f}"
 
 
+def python_dict(name: str, keys: tuple[str, ...], values: np.ndarray) -> str:
+    """`NAME = {...}` as source to paste, one line per few entries within the project's line length."""
+    lines, line = [], "   "
+    for key, value in zip(keys, values, strict=True):
+        item = f' "{key}": {value:.3f},'
+        if len(line) + len(item) > 116:
+            lines.append(line)
+            line = "   "
+        line += item
+    return f"{name} = {{\n" + "\n".join([*lines, line]) + "\n}"
+
+
 def folds(n: int, k: int = 5) -> list[np.ndarray]:
     return np.array_split(np.random.default_rng(0).permutation(n), k)
 
@@ -142,8 +154,7 @@ def main() -> None:
         w = fit(examples, args.l2, normalise=False)
         print(f"{len(turns)} tuning turns; sentence model on {len(examples)} in-scope turns "
               f"({missing} others have no candidate stating the fact: a retrieval miss)")
-        print("SENTENCE_WEIGHTS = {" + ", ".join(f'"{n}": {v:.3f}' for n, v in zip(SENTENCE_FEATURES, w,
-                                                                                    strict=True)) + "}")
+        print(python_dict("SENTENCE_WEIGHTS", SENTENCE_FEATURES, w))
         held = [lead_hits(fit([e for j, e in enumerate(examples) if j not in set(f)], args.l2, 1500, False),
                           [examples[j] for j in f]) for f in folds(len(examples))]
         print(f"lead states the fact: tuning {lead_hits(w, examples):.2f}, 5-fold {np.mean(held):.2f}")
@@ -154,8 +165,7 @@ def main() -> None:
         rw, rb = fit_logistic(x, y, args.l2)
         print(f"refusal model on {len(y)} turns ({int((y == 0).sum())} out of scope; {by_rule} more refused "
               "by the asked-for-type rule)")
-        print("REFUSAL_WEIGHTS = {" + ", ".join(f'"{n}": {v:.3f}' for n, v in zip(REFUSAL_FEATURES, rw,
-                                                                                   strict=True)) + "}")
+        print(python_dict("REFUSAL_WEIGHTS", REFUSAL_FEATURES, rw))
         print(f"REFUSAL_BIAS = {rb:.3f}")
         print(f"tuning: {refusal_figures(x, y, rw, rb)}")
         cv = np.zeros(len(y), dtype=bool)

@@ -28,7 +28,7 @@ from assistant.evalcases import load_cases  # noqa: E402
 from assistant.retrieve import SIGNALS, WEIGHTS  # noqa: E402
 from assistant.terms import terms  # noqa: E402
 
-TUNING = ROOT / "bench/tuning.yaml"
+TUNING = [ROOT / "bench/dev-tuning.yaml", ROOT / "bench/tuning.yaml"]
 REPORTED = [ROOT / "evals/seeds.yaml", ROOT / "evals/faq.yaml", ROOT / "evals/holdout.yaml"]
 
 
@@ -103,7 +103,7 @@ def main() -> None:
 
     def run(index: Path) -> None:
         assistant = Assistant.open(Settings.load(overrides={"index_dir": index, "corpus": (ROOT / "seeds",)}))
-        tuning, reported = examples(assistant, [TUNING]), examples(assistant, REPORTED)
+        tuning, reported = examples(assistant, TUNING), examples(assistant, REPORTED)
         current = np.array([WEIGHTS[name] for name in SIGNALS])
         fitted = fit(tuning, args.l2)
         print(f"{len(tuning)} tuning questions, {len(reported)} reported (evals/, not fitted on); l2={args.l2}")

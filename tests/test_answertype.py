@@ -11,6 +11,9 @@ from assistant.answertype import expected_type, fits
     ("In which year did Hinton leave Google?", "time"),
     ("Where is AMI Labs based?", "place"),
     ("In which city is LeCun's new lab?", "place"),
+    ("How old is LeCun?", "age"),
+    ("Who else is called a godfather of deep learning?", "name"),
+    ("Which companies took over releasing open models?", "name"),
     ("Why does Meta keep investing?", "open"),
 ])
 def test_expected_type(question: str, kind: str) -> None:
@@ -31,3 +34,16 @@ def test_a_place_is_a_capitalised_name_after_a_locating_word() -> None:
     assert fits("place", "The lab is based in London.")
     assert not fits("place", "He left to start a lab in the spring.")
     assert not fits("place", "Meta has committed substantial resources.")
+
+
+def test_an_age_is_not_any_number_and_a_when_may_be_a_time_word() -> None:
+    assert fits("age", "LeCun is 65 years old.") and fits("age", "A child, by the age of four, has seen a lot.")
+    assert not fits("age", "He has been critical since 2023.")
+    assert fits("time", "Meta hasn't released a new version of Llama in a while.")
+    assert fits("time", "Please contact us immediately.")
+
+
+def test_a_name_answer_names_someone_the_question_does_not() -> None:
+    question = "Who else is called a godfather of deep learning?"
+    assert fits("name", "He is one alongside Geoffrey Hinton and Yoshua Bengio.", question)
+    assert not fits("name", "he is called a godfather of deep learning.", question)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chat import contextualize, is_follow_up, main_subject
+from assistant.chat import contextualize, is_follow_up
 from assistant.errors import UserInputError
+from assistant.people import Cast, main_subject
 from assistant.types import Answer, Turn
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -98,9 +99,9 @@ def test_a_first_question_saying_he_means_the_person_the_articles_are_about() ->
     texts = ["Yann LeCun left Meta. LeCun said so. Geoffrey Hinton agreed.", "LeCun and Meta disagree."]
     assert main_subject(texts) == "LeCun"
     assert main_subject(["Meta and Google build models."]) == ""  # no "First Last" name: no subject
-    assert contextualize("What did he tell students about his field?", [], "LeCun") == (
+    assert contextualize("What did he tell students about his field?", [], Cast("LeCun")) == (
         "What did LeCun tell students about LeCun's field?")
-    assert contextualize("Where is it based?", [], "LeCun") == "Where is it based?"  # "it" is not a person
+    assert contextualize("Where is it based?", [], Cast("LeCun")) == "Where is it based?"  # "it" is not a person
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t", "x" * 2001, None, 42])
@@ -142,9 +143,8 @@ def test_a_first_question_saying_he_keeps_the_better_supported_reading(seed_assi
     assert not as_asked.refused and as_asked.citations[0].doc_id == "000_4a2ecb609e50952c"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known false answer: 'Where was LeCun born?' matches a LeCun sentence at 0.55, above the refusal rule's "
-    "confident_sentence (0.45, the best value on bench/tuning.yaml: 72/94 cases against 68/94 at 0.55, which "
-    "refused 9 in-scope tuning questions to catch this one); see the #2 closing note"))
-def test_a_question_about_him_the_articles_never_cover_is_refused(seed_assistant) -> None:
-    assert seed_assistant.ask("Where was he born?").refused  # either reading: the articles don't say
+@pytest.mark.parametrize("question", ["Where was he born?", "How old is LeCun?", "What is LeCun's favorite food?"])
+def test_a_question_about_him_the_articles_never_cover_is_refused(seed_assistant, question: str) -> None:
+    answer = seed_assistant.ask(question)  # either reading of "he": the articles don't say
+    assert answer.refused
+    assert_contract(answer)

@@ -1,0 +1,45 @@
+"""Who the articles are about: the person they are mostly about (whom a first question's bare
+"he" means) and every person they name (whom a follow-up's "he" may mean). Read from the article
+texts by pattern; no model. Used by follow-ups (`chat`) and by the question's focus (`retrieve`)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .terms import STOPWORDS
+
+_FULL_NAME = re.compile(r"\b([A-Z][a-z]+)\s+([A-Z][a-z]*[A-Z]?[a-z]+)\b")  # "Yann LeCun", "Geoffrey Hinton"
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Who the articles are about: the person a first question's bare "he" means, and every
+    person they name (a surname written after a first name somewhere: "Geoffrey Hinton")."""
+
+    subject: str = ""
+    people: frozenset[str] = frozenset()
+
+
+NOBODY = Cast()
+
+
+def cast(texts: Iterable[str]) -> Cast:
+    """The articles' cast. A "surname" the articles also write in lower case is a thing ("Big
+    Tech"), not a person."""
+    texts = list(texts)
+    lowercase = {w for text in texts for w in re.findall(r"\b[a-z]+\b", text)}
+    people = {name for text in texts for first, last in _FULL_NAME.findall(text)
+              if first.lower() not in STOPWORDS and last.lower() not in lowercase for name in (last, f"{first} {last}")}
+    return Cast(main_subject(texts), frozenset(people))
+
+
+def main_subject(texts: Iterable[str]) -> str:
+    """The person the articles are mostly about: of the surnames written after a first name
+    somewhere ("Yann LeCun"), the one mentioned most often; "" when there is none."""
+    texts = list(texts)
+    surnames = {last for text in texts for first, last in _FULL_NAME.findall(text) if first.lower() not in STOPWORDS}
+    counts = Counter(word for text in texts for word in re.findall(r"\b[A-Z]\w+\b", text) if word in surnames)
+    return counts.most_common(1)[0][0] if counts else ""
