@@ -23,7 +23,8 @@ _TIME = re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b({_MONTHS})\b|\b(ago|since|until|
 
 _QUANTITY_QUESTION = re.compile(
     r"^\s*(?:and\s+)?how\s+(much|many|long|large|big|tall|old|fast|far|expensive|costly|often|high|heavy|small)\b"
-    r"|\bwhat\s+(?:is|was|are|were)\s+(?:the\s+)?(?:price|cost|size|number|amount|height|age|salary|valuation)\b",
+    r"|\bwhat\s+(?:is|was|are|were)\s+(?:the\s+)?(?:price|cost|size|number|amount|height|age|salary|valuation)\b"
+    r"|\bwhat\s+(?:figure|number|amount|sum|price|percentage)\b",
     re.IGNORECASE,
 )
 _TIME_QUESTION = re.compile(r"^\s*(?:and\s+)?(when|since when|until when)\b|\b(what|which)\s+(year|date|month|day)\b",

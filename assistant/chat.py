@@ -32,7 +32,11 @@ _SHORT = 3  # content terms at or under which a question cannot stand alone
 
 
 def is_follow_up(question: str) -> bool:
-    return bool(_ANAPHORA.search(question) or _ELLIPSIS.match(question)) or len(terms(question)) <= _SHORT - 1
+    """Leans on an earlier turn: a pronoun, an elliptical start ("and Google?", "why?"), or too few
+    words to stand alone unless one of them names its subject ("Who founded Anthropic?")."""
+    if _ANAPHORA.search(question) or _ELLIPSIS.match(question):
+        return True
+    return len(terms(question)) <= _SHORT - 1 and not _names(question.strip()[1:])
 
 
 def contextualize(question: str, history: Sequence[Turn], who: Cast = NOBODY) -> str:
