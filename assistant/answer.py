@@ -11,6 +11,7 @@ passages as not answering. A generative answerer can replace this one behind `An
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -40,6 +41,12 @@ REFUSAL_WEIGHTS = {
     "unknown_name": -1.492, "joint": 0.129,
 }
 REFUSAL_BIAS = -5.752
+
+
+# Kinds a lead sentence should have when one is near the best, though their absence is no refusal.
+PREFERRED = {"place"}
+# A question that asks two things: "What did he start, and where?", "Who ... and why?".
+_COMPOUND = re.compile(r"\b(and|or)\s+(what|where|when|who|whom|why|how|which|in what|since when)\b", re.IGNORECASE)
 
 
 class Answerer(Protocol):
@@ -98,6 +105,8 @@ class Choice:
 class ExtractiveAnswerer:
     # A second sentence must score within this much (in the sentence model's logit units) of the lead.
     margin = 1.5
+    # A second sentence this close to the lead (in logit units) is a close call: it may be the answer.
+    close_call = 1.0
     # Sentences this similar to one already chosen say the same thing again.
     duplicate = 0.9
     # A focus word counts as covered by a sentence whose best token aligns at least this well.
@@ -129,10 +138,10 @@ class ExtractiveAnswerer:
         ranked = [candidates[i] for i in np.argsort(-scores, kind="stable")]
         best = float(scores.max())
         score_of = {c.sentence: float(s) for c, s in zip(candidates, scores, strict=True)}
-        if kind in STRICT:
+        if kind in STRICT | PREFERRED:
             typed = [c for c in ranked if score_of[c.sentence] >= best - self.type_margin
                      and fits(kind, c.text, question)]
-            if not typed:
+            if not typed and kind in STRICT:
                 return Choice(candidates, scores, [], 0.0)
             ranked = typed + [c for c in ranked if c not in typed]
         lead = ranked[0]
@@ -141,23 +150,26 @@ class ExtractiveAnswerer:
         for candidate in ranked[1:]:
             if len(chosen) == self.settings.max_sentences or score_of[candidate.sentence] < best - self.margin:
                 break
-            if self._adds_to(chosen, candidate, retrieval, kind, question):
+            if self._adds_to(chosen, candidate, score_of[candidate.sentence], score_of[lead.sentence], kind,
+                             question):
                 chosen.append(candidate)
         return Choice(candidates, scores, chosen, answerable)
 
-    def _adds_to(self, chosen: list[Candidate], candidate: Candidate, retrieval: Retrieval, kind: str,
-                 question: str) -> bool:
-        """A sentence that says something new and covers a focus word (or the asked-for kind) that
-        the chosen ones do not: the second part of "what ... and where?"."""
+    def _adds_to(self, chosen: list[Candidate], candidate: Candidate, score: float, lead_score: float, kind: str,
+                  question: str) -> bool:
+        """A sentence that says something new and answers a part of the question the chosen ones
+        leave out: the asked-for kind they lack, or a focus word they do not cover when the
+        question asks two things ("what ... and where?") or the model cannot tell the two
+        sentences apart (a close call). Anything else would pad the answer."""
         if any(float(candidate.vector @ c.vector) > self.duplicate for c in chosen):
             return False
-        if not len(candidate.coverage):
+        if kind != "open" and not any(fits(kind, c.text, question) for c in chosen):
+            return fits(kind, candidate.text, question)
+        close = score >= lead_score - self.close_call
+        if not (close or _COMPOUND.search(question)) or not len(candidate.coverage):
             return False
         covered = np.max([c.coverage for c in chosen], axis=0) >= self.aligned
-        if ((candidate.coverage >= self.aligned) & ~covered).any():
-            return True
-        return kind != "open" and not any(fits(kind, c.text, question) for c in chosen) \
-            and fits(kind, candidate.text, question)
+        return bool(((candidate.coverage >= self.aligned) & ~covered).any())
 
     def _compose(self, question: str, retrieval: Retrieval, chosen: list[Candidate]) -> Answer:
         # The lead first; each passage numbered in order of first use.

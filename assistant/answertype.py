@@ -32,7 +32,7 @@ _TIME_QUESTION = re.compile(r"^\s*(?:and\s+)?(when|since when|until when)\b|\b(w
 
 
 _PLACE_QUESTION = re.compile(r"^\s*(?:and\s+)?where\b|\b(which|what)\s+(city|country|place)\b", re.IGNORECASE)
-_PLACE = re.compile(r"\b(in|at|from|near|based in|headquartered in)\s+(the\s+)?[A-Z][a-z]+")
+_PLACE = re.compile(r"\b(in|at|near|based in|headquartered in)\s+(the\s+)?[A-Z][a-z]+")
 # "Who ...?", "Which company ...?": the answer names someone or something the question does not.
 _NAME_QUESTION = re.compile(
     r"^\s*(?:and\s+)?(who|whom|whose)\b|\b(which|what)\s+(company|companies|firm|firms|startup|lab|labs|event|"

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .terms import STOPWORDS
+from .terms import STOPWORDS, stem
 
 _FULL_NAME = re.compile(r"\b([A-Z][a-z]+)\s+([A-Z][a-z]*[A-Z]?[a-z]+)\b")  # "Yann LeCun", "Geoffrey Hinton"
 
@@ -27,12 +27,18 @@ NOBODY = Cast()
 
 
 def cast(texts: Iterable[str]) -> Cast:
-    """The articles' cast. A "surname" the articles also write in lower case is a thing ("Big
-    Tech"), not a person."""
+    """The articles' cast. A person is a surname after a first name, where the first name is a
+    word the articles only ever write right before another name ("Yann", "Geoffrey", not "Google"
+    or "Chief"), and neither word is one they also write in lower case ("Big Tech", "Internal
+    Contradictions" are things). A rule of thumb, not a name recogniser: "Turing Award" passes."""
     texts = list(texts)
-    lowercase = {w for text in texts for w in re.findall(r"\b[a-z]+\b", text)}
-    people = {name for text in texts for first, last in _FULL_NAME.findall(text)
-              if first.lower() not in STOPWORDS and last.lower() not in lowercase for name in (last, f"{first} {last}")}
+    lowercase = {stem(w) for text in texts for w in re.findall(r"\b[a-z]+\b", text)}
+    pairs = Counter((first, last) for text in texts for first, last in _FULL_NAME.findall(text))
+    alone = Counter(w for text in texts for w in re.findall(r"\b[A-Z][a-z]+\b(?!\s+[A-Z])", text))
+    people = {name for (first, last), _ in pairs.items()
+              if first.lower() not in STOPWORDS and not alone[first]
+              and stem(first.lower()) not in lowercase and stem(last.lower()) not in lowercase
+              for name in (last, f"{first} {last}")}
     return Cast(main_subject(texts), frozenset(people))
 
 
