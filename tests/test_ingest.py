@@ -98,6 +98,21 @@ def test_model_change_rebuilds_and_questions_refuse_a_mismatched_index(tmp_path:
     Assistant.open(settings)
 
 
+def test_an_index_of_an_older_format_is_rebuilt_by_the_next_ingest(tmp_path: Path, corpus: Path) -> None:
+    settings = settings_for(tmp_path, corpus)
+    ingest(settings)
+    manifest_path = settings.index_dir / "manifest.json"
+    data = json.loads(manifest_path.read_text())
+    data["format"] = 1  # before sentence token vectors were stored
+    manifest_path.write_text(json.dumps(data))
+    with pytest.raises(IndexMismatchError, match="run `assistant ingest --rebuild`"):
+        Assistant.open(settings)
+    report = ingest(settings)
+    assert report.changed == 2 and report.chunks_kept == 0
+    generation = Assistant.open(settings).index
+    assert generation.sentence_tokens(0).shape[1] == 384  # every sentence's token vectors, stored
+
+
 def test_missing_damaged_and_empty_inputs_give_clear_errors(tmp_path: Path, corpus: Path) -> None:
     settings = settings_for(tmp_path, corpus)
     with pytest.raises(IndexMissingError, match="assistant ingest"):
