@@ -2,7 +2,7 @@
 the same model, top 3), scored by the same runner and metrics on the same suite, and the time the
 suite takes in each mode: in-process and over HTTP against a real `assistant serve`.
 
-    python bench/bench_quality.py [SUITE ...]      (default: evals/seeds.yaml evals/faq.yaml)
+    python bench/bench_quality.py [SUITE ...]      (default: evals/dev-frozen.yaml, the honest figure)
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def score(engine: str, settings: Settings, cases: list[Case], url: str | None = 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("suites", nargs="*", type=Path, default=[ROOT / "evals/seeds.yaml", ROOT / "evals/faq.yaml"])
+    parser.add_argument("suites", nargs="*", type=Path, default=[ROOT / "evals/dev-frozen.yaml"])
     args = parser.parse_args()
     cases = load_cases(args.suites)
     with seed_index() as index:
