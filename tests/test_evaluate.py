@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -197,6 +198,16 @@ def test_cli_pass_fail_reports_and_exit_codes(tmp_path: Path, seed_index: Path) 
     usage = runner.invoke(main, ["eval", str(bad), "--index", str(seed_index)])
     assert usage.exit_code == 2 and "bad.yaml:2:" in usage.output and "Traceback" not in usage.output
     assert runner.invoke(main, ["eval", str(suite), "--only", "nope", "--index", str(seed_index)]).exit_code == 2
+
+
+def test_the_readmes_first_eval_command_passes(seed_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README promises its first eval command passes on a fresh clone once the index is built."""
+    command = next(line.split("#")[0].strip() for line in (ROOT / "README.md").read_text().splitlines()
+                   if line.strip().startswith("assistant eval evals/"))
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(main, [*shlex.split(command)[1:], "--index", str(seed_index)])
+    assert result.exit_code == 0, result.output[-3000:]
+    assert "answer accuracy" in result.output
 
 
 def test_naive_engine_through_the_same_runner_and_compare(tmp_path: Path, seed_index: Path) -> None:
