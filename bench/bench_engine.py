@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -54,6 +54,15 @@ def seed_index() -> Iterator[Path]:
         yield index
     finally:
         shutil.rmtree(folder)
+
+
+def on_seed_index(index: Path | None, run: Callable[[Path], None]) -> None:
+    """`run` on the given index, or on a temporary index of seeds/ built for it."""
+    if index:
+        run(index)
+    else:
+        with seed_index() as built:
+            run(built)
 
 
 def import_baseline(runs: int) -> float:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from bench_engine import ROOT, seed_index
+from bench_engine import ROOT, on_seed_index
 from fit_fusion import Example, fit
 
 sys.path.insert(0, str(ROOT))
@@ -175,11 +175,7 @@ def main() -> None:
             cv[f] = x[f] @ fw + fb >= 0
         print(f"5-fold: refusal recall {np.mean(~cv[y == 0]):.2f}, false refusal rate {np.mean(~cv[y == 1]):.3f}")
 
-    if args.index:
-        run(args.index)
-    else:
-        with seed_index() as index:
-            run(index)
+    on_seed_index(args.index, run)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from bench_engine import ROOT, seed_index
+from bench_engine import ROOT, on_seed_index
 
 sys.path.insert(0, str(ROOT))
 from assistant.config import Settings  # noqa: E402
@@ -118,11 +118,7 @@ def main() -> None:
             print(f"{'tuning, leave-one-out':32} {'':>16} {f'{lp:.2f} / {la:.2f}':>16}")
         print("(each cell: the top chunk holds the expected phrase / is from an expected article)")
 
-    if args.index:
-        run(args.index)
-    else:
-        with seed_index() as index:
-            run(index)
+    on_seed_index(args.index, run)
 
 
 if __name__ == "__main__":
