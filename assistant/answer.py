@@ -131,7 +131,9 @@ class ExtractiveAnswerer:
         or a time: none means no answer); add a second only when it covers part of the question
         the lead leaves out."""
         kind = expected_type(question)
-        candidates = self.features.candidates(question, retrieval, kind) if retrieval.passages else []
+        # A question without one content word ("???", "what is it?") asks nothing to match.
+        asks = retrieval.passages and retrieval.term_weights
+        candidates = self.features.candidates(question, retrieval, kind) if asks else []
         if not candidates:
             return Choice([], np.zeros(0), [], 0.0)
         scores = self.model.scores(candidates)

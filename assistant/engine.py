@@ -78,10 +78,6 @@ class Assistant:
             retrieval = max(retrieval, as_asked, key=lambda r: r.strength)
         return retrieval
 
-    def subject(self) -> str:
-        """The person the indexed articles are mostly about, whom a bare "he" refers to."""
-        return self.retriever.cast().subject
-
     def articles(self) -> list[Article]:
         return self.index.articles()
 

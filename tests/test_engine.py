@@ -59,6 +59,8 @@ def test_answers_cite_the_right_article(seed_assistant, question: str, doc_id: s
     "Who won the 2022 World Cup?",
     "How do I bake sourdough bread?",
     "What is the price of a ChatGPT Plus subscription?",
+    "???",
+    "what is it",
 ])
 def test_out_of_scope_questions_are_refused_not_guessed(seed_assistant, question: str) -> None:
     answer = seed_assistant.ask(question)
