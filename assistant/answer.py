@@ -45,6 +45,8 @@ REFUSAL_BIAS = -5.752
 
 # Kinds a lead sentence should have when one is near the best, though their absence is no refusal.
 PREFERRED = {"place"}
+# Kinds whose form alone shows the sentence answers: no refusal model needed.
+DEFINING = {"acronym"}
 # A question that asks two things: "What did he start, and where?", "Who ... and why?".
 _COMPOUND = re.compile(r"\b(and|or)\s+(what|where|when|who|whom|why|how|which|in what|since when)\b", re.IGNORECASE)
 
@@ -148,6 +150,8 @@ class ExtractiveAnswerer:
             ranked = typed + [c for c in ranked if c not in typed]
         lead = ranked[0]
         answerable = self.model.answerable(refusal_row(retrieval, candidates, lead, score_of[lead.sentence]))
+        if kind in DEFINING and fits(kind, lead.text, question):
+            answerable = 1.0  # the sentence that spells out the asked acronym answers it
         chosen = [lead]
         for candidate in ranked[1:]:
             if len(chosen) == self.settings.max_sentences or score_of[candidate.sentence] < best - self.margin:

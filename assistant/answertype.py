@@ -45,12 +45,22 @@ _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w@’'-]*|@\w+")
 _AGE_QUESTION = re.compile(r"\bhow\s+old\b|\bwhat\s+(?:is|was)\s+\w+(?:[’']s)?\s+age\b|\bhis\s+age\b", re.IGNORECASE)
 _AGE = re.compile(rf"\b(\d+|{_NUMBER_WORDS})[- ]years?[- ]old\b|\baged?\s+(\d+|{_NUMBER_WORDS})\b|\bage of\b",
                   re.IGNORECASE)
+# "What does FAIR stand for?" is answered by the sentence that spells it out: "... Research (FAIR)".
+_ACRONYM_QUESTION = re.compile(r"(?i:\bwhat\s+(?:does|do|did)\s+(?:the\s+)?(?:\w+\s+in\s+)?)([A-Z][A-Za-z]*[A-Z])\b"
+                               r"(?i:.*\bstand\s+for)|(?i:\bwhat\s+is\s+)([A-Z][A-Za-z]*[A-Z])(?i:\s+short\s+for)")
 # Kinds whose absence means the articles do not answer; a missing place or name only lowers preference.
-STRICT = {"age", "quantity", "time"}
+STRICT = {"acronym", "age", "quantity", "time"}
+
+
+def defines(sentence: str, acronym: str) -> bool:
+    """The sentence spells the acronym out: "Fundamental AI Research (FAIR)"."""
+    return bool(re.search(rf"\w[\w-]*(?:\s+[\w-]+)+\s*\(\s*{re.escape(acronym)}\s*\)", sentence))
 
 
 def expected_type(question: str) -> str:
-    """"age", "quantity", "time", "place", "name" or "open"."""
+    """"acronym", "age", "quantity", "time", "place", "name" or "open"."""
+    if _ACRONYM_QUESTION.search(question):
+        return "acronym"
     if _AGE_QUESTION.search(question):
         return "age"
     if _QUANTITY_QUESTION.search(question):
@@ -65,6 +75,9 @@ def expected_type(question: str) -> str:
 
 
 def fits(kind: str, sentence: str, question: str = "") -> bool:
+    if kind == "acronym":
+        match = _ACRONYM_QUESTION.search(question)
+        return match is not None and defines(sentence, match.group(1) or match.group(2))
     if kind == "age":
         return bool(_AGE.search(sentence))
     if kind == "quantity":

@@ -47,3 +47,11 @@ def test_a_name_answer_names_someone_the_question_does_not() -> None:
     question = "Who else is called a godfather of deep learning?"
     assert fits("name", "He is one alongside Geoffrey Hinton and Yoshua Bengio.", question)
     assert not fits("name", "he is called a godfather of deep learning.", question)
+
+
+def test_an_acronym_is_answered_by_the_sentence_that_spells_it_out() -> None:
+    question = "What does FAIR stand for?"
+    assert expected_type(question) == "acronym" and expected_type("What does LeCun stand for?") == "open"
+    assert fits("acronym", "LeCun's Fundamental AI Research (FAIR) group employed hundreds.", question)
+    assert not fits("acronym", "The FAIR group employed hundreds of scientists.", question)
+    assert fits("acronym", "LLMs cannot achieve artificial general intelligence (AGI).", "What is AGI short for?")
