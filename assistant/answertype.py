@@ -52,13 +52,29 @@ _ACRONYM_QUESTION = re.compile(r"(?i:\bwhat\s+(?:does|do|did)\s+(?:the\s+)?(?:\w
 STRICT = {"acronym", "age", "quantity", "time"}
 
 
+# "What (exactly) are world models?" is answered by the sentence that says "World models are ...".
+_DEFINITION_QUESTION = re.compile(r"^\s*what\s+(?:exactly\s+)?(?:is|are)\s+(?:an?\s+|the\s+)?([^?]+?)\s*\??\s*$",
+                                  re.IGNORECASE)
+
+
+def _defined(question: str) -> str:
+    """The term a "What is X?" question asks to define (a few words), or ""."""
+    match = _DEFINITION_QUESTION.match(question)
+    term = _plain(match.group(1)) if match else ""
+    return term if 0 < len(term.split()) <= 4 else ""
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[\"“”‘’']", "", text.lower())
+
+
 def defines(sentence: str, acronym: str) -> bool:
     """The sentence spells the acronym out: "Fundamental AI Research (FAIR)"."""
     return bool(re.search(rf"\w[\w-]*(?:\s+[\w-]+)+\s*\(\s*{re.escape(acronym)}\s*\)", sentence))
 
 
 def expected_type(question: str) -> str:
-    """"acronym", "age", "quantity", "time", "place", "name" or "open"."""
+    """"acronym", "age", "quantity", "time", "place", "name", "definition" or "open"."""
     if _ACRONYM_QUESTION.search(question):
         return "acronym"
     if _AGE_QUESTION.search(question):
@@ -71,6 +87,8 @@ def expected_type(question: str) -> str:
         return "place"
     if _NAME_QUESTION.search(question):
         return "name"
+    if _defined(question):
+        return "definition"
     return "open"
 
 
@@ -80,6 +98,9 @@ def fits(kind: str, sentence: str, question: str = "") -> bool:
         return match is not None and defines(sentence, match.group(1) or match.group(2))
     if kind == "age":
         return bool(_AGE.search(sentence))
+    if kind == "definition":
+        term = _defined(question)
+        return bool(term) and bool(re.search(rf"\b{re.escape(term)}\s+(?:is|are)\b", _plain(sentence)))
     if kind == "quantity":
         return bool(_NUMBER.search(sentence))
     if kind == "time":
