@@ -17,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .answertype import STRICT, expected_type, fits
+from .answertype import DEFINING, PREFERRED, STRICT, expected_type, fits
 from .config import Settings
 from .features import SENTENCE_FEATURES, Candidate, FeatureBuilder
 from .retrieve import Retrieval
@@ -44,10 +44,6 @@ REFUSAL_WEIGHTS = {
 REFUSAL_BIAS = -5.804
 
 
-# Kinds a lead sentence should have when one is near the best, though their absence is no refusal.
-PREFERRED = {"place", "definition"}
-# Kinds whose form alone shows the sentence answers: no refusal model needed.
-DEFINING = {"acronym"}
 # A question that asks two things: "What did he start, and where?", "Who ... and why?".
 _COMPOUND = re.compile(r"\b(and|or)\s+(what|where|when|who|whom|why|how|which|in what|since when)\b", re.IGNORECASE)
 

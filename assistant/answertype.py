@@ -50,6 +50,10 @@ _ACRONYM_QUESTION = re.compile(r"(?i:\bwhat\s+(?:does|do|did)\s+(?:the\s+)?(?:\w
                                r"(?i:.*\bstand\s+for)|(?i:\bwhat\s+is\s+)([A-Z][A-Za-z]*[A-Z])(?i:\s+short\s+for)")
 # Kinds whose absence means the articles do not answer; a missing place or name only lowers preference.
 STRICT = {"acronym", "age", "quantity", "time"}
+# Kinds a lead sentence should have when one is near the best, though their absence is no refusal.
+PREFERRED = {"place", "definition"}
+# Kinds whose form alone shows the sentence answers: no refusal model needed.
+DEFINING = {"acronym"}
 
 
 # "What (exactly) are world models?" is answered by the sentence that says "World models are ...".

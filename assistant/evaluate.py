@@ -184,22 +184,22 @@ def judge(turn: CaseTurn, answer: Answer, latency_ms: float) -> TurnResult:
     limit = expect.sources_rank_at_most
     if limit and (result.rank is None or result.rank > limit):
         result.failures.append(f"expected source ranked at most {limit}, was {result.rank or 'absent'}")
-    text = _folded(answer_text(answer))
-    haystack = text + " " + _folded(" ".join(c.text for c in answer.citations))
-    if expect.contains_any and not any(_folded(p) in haystack for p in expect.contains_any):
+    text = folded(answer_text(answer))
+    haystack = text + " " + folded(" ".join(c.text for c in answer.citations))
+    if expect.contains_any and not any(folded(p) in haystack for p in expect.contains_any):
         result.failures.append(f"none of {list(expect.contains_any)} in the answer or its passages")
-    absent = [p for p in expect.contains_all if _folded(p) not in haystack]
+    absent = [p for p in expect.contains_all if folded(p) not in haystack]
     if absent:
         result.failures.append(f"missing {absent} in the answer or its passages")
-    states_any = not expect.answer_contains_any or any(_folded(p) in text for p in expect.answer_contains_any)
+    states_any = not expect.answer_contains_any or any(folded(p) in text for p in expect.answer_contains_any)
     if not states_any:
         result.failures.append(f"the answer does not say any of {list(expect.answer_contains_any)}")
-    unsaid = [p for p in expect.answer_contains_all if _folded(p) not in text]
+    unsaid = [p for p in expect.answer_contains_all if folded(p) not in text]
     if unsaid:
         result.failures.append(f"the answer does not say {unsaid}")
     if expect.names_a_fact:
         result.answer_correct = states_any and not unsaid
-    present = [p for p in expect.not_contains if _folded(p) in text]
+    present = [p for p in expect.not_contains if folded(p) in text]
     if present:
         result.failures.append(f"the answer contains {present}")
     result.citation_precision = _citation_precision(turn, answer)
@@ -212,7 +212,7 @@ def answer_text(answer: Answer) -> str:
     return _CITATION.sub("", answer.answer)
 
 
-def _folded(text: str) -> str:
+def folded(text: str) -> str:
     """Case- and quote-insensitive form for phrase checks: ’ matches ', “ and ” match "."""
     return text.casefold().translate(_QUOTES)
 
@@ -223,7 +223,7 @@ def _citation_precision(turn: CaseTurn, answer: Answer) -> float | None:
     if not answer.citations or not (expect.sources or expect.phrases):
         return None
     good = [c for c in answer.citations
-            if c.doc_id in expect.sources or any(_folded(p) in _folded(c.text) for p in expect.phrases)]
+            if c.doc_id in expect.sources or any(folded(p) in folded(c.text) for p in expect.phrases)]
     return len(good) / len(answer.citations)
 
 

@@ -97,7 +97,7 @@ class FeatureBuilder:
                     "faq_lead": faq_question if faq and answered == 0 else 0.0,
                     "short": float(len(sentence) < _SHORT),
                     "novel": max((retrieval.idf(t) for t in sentence_terms if t not in retrieval.term_weights),
-                                 default=0.0) / retrieval.max_idf,
+                                 default=0.0) / retrieval.unseen_idf,
                 }
                 answered += faq
                 found.append(Candidate(i, rank, start, end, sentence,

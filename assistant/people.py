@@ -22,6 +22,10 @@ class Cast:
     subject: str = ""
     people: frozenset[str] = frozenset()
 
+    def subject_names(self) -> str:
+        """Every way the articles name their subject ("Yann LeCun LeCun"): none of it is a question's focus."""
+        return " ".join(p for p in sorted(self.people) if p.split()[-1] == self.subject) or self.subject
+
 
 NOBODY = Cast()
 

@@ -58,7 +58,8 @@ class Retrieval:
     # born?"), with their IDF, and one token vector per focus word (from the query's own tokens).
     focus: dict[str, float]
     focus_vectors: np.ndarray
-    # The corpus' IDF of every term it uses (shared, not copied), and that of a term it never uses.
+    # The corpus' IDF of every term it uses (shared, not copied), and that of a term it never uses
+    # (the largest there is).
     corpus_idf: dict[str, float]
     unseen_idf: float
     # The question names someone or something (a capitalised word) the articles never mention.
@@ -66,10 +67,6 @@ class Retrieval:
 
     def idf(self, term: str) -> float:
         return self.corpus_idf.get(term, self.unseen_idf)
-
-    @property
-    def max_idf(self) -> float:
-        return self.unseen_idf
 
     @property
     def strength(self) -> float:
@@ -219,7 +216,7 @@ class Retriever:
         return self._keywords
 
     def cast(self) -> Cast:
-        """Who the indexed articles are about (chat.cast), computed once per generation."""
+        """Who the indexed articles are about (people.cast), computed once per generation."""
         generation = self.index.manifest.generation
         if self._cast[0] != generation:
             self._cast = (generation, cast(a.text for a in self.index.articles()))
@@ -259,7 +256,7 @@ class Retriever:
     def _focus(self, query: str, tokens: Tokens, weights: dict[str, float]) -> tuple[dict[str, float], np.ndarray]:
         """The focus words of the question as asked (a follow-up's context, in parentheses at the
         end, is left out), each with its IDF and the mean vector of its tokens."""
-        subject = {stem(w) for w in self.cast().subject.lower().split()} | {"yann"} | _FILLER
+        subject = {stem(w) for w in self.cast().subject_names().lower().split()} | _FILLER
         asked = _CONTEXT.sub("", query)
         focus: dict[str, float] = {}
         rows = []

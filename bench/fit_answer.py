@@ -35,13 +35,14 @@ from assistant.answertype import STRICT, expected_type  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.engine import Assistant  # noqa: E402
 from assistant.evalcases import load_cases  # noqa: E402
+from assistant.evaluate import folded  # noqa: E402
 from assistant.features import SENTENCE_FEATURES  # noqa: E402
+from assistant.retrieve import Retrieval  # noqa: E402
 from assistant.types import Turn  # noqa: E402
 
 # Every suite already read while tuning; evals/dev-frozen.yaml and evals/holdout.yaml never are.
 TUNING = [ROOT / "bench/dev-tuning.yaml", ROOT / "bench/tuning.yaml",
           ROOT / "evals/seeds.yaml", ROOT / "evals/faq.yaml"]
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 
 
 @dataclass
@@ -49,14 +50,10 @@ class Asked:
     """One tuning turn as the engine saw it."""
 
     question: str
-    retrieval: object
+    retrieval: Retrieval
     in_scope: bool
     phrases: tuple[str, ...]
     sources: tuple[str, ...]
-
-
-def fold(text: str) -> str:
-    return text.casefold().translate(_QUOTES)
 
 
 def asked_turns(assistant: Assistant) -> list[Asked]:
@@ -80,7 +77,7 @@ def sentence_examples(assistant: Assistant, turns: list[Asked]) -> tuple[list[Ex
         if not t.in_scope or not t.phrases:
             continue
         candidates = assistant.answerer.features.candidates(t.question, t.retrieval, expected_type(t.question))
-        positive = np.array([any(fold(p) in fold(c.text) for p in t.phrases) for c in candidates], dtype=bool)
+        positive = np.array([any(folded(p) in folded(c.text) for p in t.phrases) for c in candidates], dtype=bool)
         if not positive.any():
             missing += 1
             continue

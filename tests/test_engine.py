@@ -68,7 +68,7 @@ def test_out_of_scope_questions_are_refused_not_guessed(seed_assistant, question
     assert answer.answer.startswith(REFUSAL)
     # The refusal still says what the articles cover nearby: the nearest passage's section or title.
     assert "The nearest they come is" in answer.answer
-    assert answer.citations[0].section in answer.answer or answer.citations[0].title in answer.answer
+    assert f"“{answer.citations[0].section or answer.citations[0].title}”" in answer.answer
     assert_contract(answer)
 
 
