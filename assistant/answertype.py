@@ -13,13 +13,27 @@ import re
 _NUMBER_WORDS = (r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
                  r"hundred|hundreds|thousand|thousands|million|millions|billion|billions|trillion|trillions|dozen|"
                  r"dozens|half|double|twice")
-_MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december"
+# Month names count only capitalised: "researchers may follow" holds no date.
+_MONTHS = r"(?-i:January|February|March|April|May|June|July|August|September|October|November|December)"
 _NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE)
+_YEAR = r"\b(?:1[89]\d\d|20\d\d)\b"
+# Numbers that are not amounts: a year or a date ("June 21, 2024", "since 2013"), a version or a
+# handle glued to a name ("GPT-4", "Llama 4", "@A_Emmanuel10").
+_NOT_AN_AMOUNT = re.compile(rf"(?<![$€£])(?:{_MONTHS}\s+\d{{1,2}}(?:,\s*\d{{4}})?|{_YEAR})(?!\s*%)"
+                            rf"|\b[A-Za-z]+-\d[\w.]*|\b[A-Z]\w*\s\d(?:\.\d+)?\b(?![\d,.%]|\s+(?i:{_NUMBER_WORDS}))"
+                            rf"|@\w+")
+# "How much did it cost?" wants money, not any amount.
+_MONEY_QUESTION = re.compile(r"\bhow\s+much\b.*\b(cost|costs|pay|paid|pays|price|offer|offered|raise|raised|worth|"
+                             r"valued?|valuation|salary|spend|spent|invest|invested|money|funding|budget|revenue|"
+                             r"earn|earns|earned|prize|fund|funds|funded)\b|\bwhat\s+(?:is|was)\s+(?:the\s+)?"
+                             r"(?:\w+\s+)?(price|cost|salary|valuation)\b", re.IGNORECASE)
+_MONEY = re.compile(r"[$€£]\s*\d|\b(dollars?|euros?|pounds?|USD|EUR|GBP)\b|\b(millions?|billions?|trillions?)\b",
+                    re.IGNORECASE)
 # A "when" is answered by a date, a period, or a time word ("immediately", "in a while", "never").
-_TIME = re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b({_MONTHS})\b|\b(ago|since|until|yesterday|today|"
+_TIME = re.compile(rf"{_YEAR}|\b{_MONTHS}\b|\b(ago|since|until|yesterday|today|"
                    rf"decades?|years?|months?|weeks?|days?|hours?|recently|recent|immediately|promptly|soon|"
-                   rf"later|earlier|never|always|now|currently|once|initially|eventually|while|after|before|"
-                   rf"during|first|short[- ]term|long[- ]term)\b", re.IGNORECASE)
+                   rf"later|earlier|never|always|now|currently|once|initially|eventually|(?:in|for)\s+a\s+while|"
+                   rf"after|before|during|first|short[- ]term|long[- ]term)\b", re.IGNORECASE)
 
 _QUANTITY_QUESTION = re.compile(
     r"^\s*(?:and\s+)?how\s+(much|many|long|large|big|tall|old|fast|far|expensive|costly|often|high|heavy|small)\b"
@@ -106,7 +120,9 @@ def fits(kind: str, sentence: str, question: str = "") -> bool:
         term = _defined(question)
         return bool(term) and bool(re.search(rf"\b{re.escape(term)}\s+(?:is|are)\b", _plain(sentence)))
     if kind == "quantity":
-        return bool(_NUMBER.search(sentence))
+        if _MONEY_QUESTION.search(question):
+            return bool(_MONEY.search(sentence))
+        return bool(_NUMBER.search(_NOT_AN_AMOUNT.sub(" ", sentence)))
     if kind == "time":
         return bool(_TIME.search(sentence))
     if kind == "place":

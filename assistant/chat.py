@@ -23,10 +23,13 @@ _ANAPHORA = re.compile(
 )
 _ELLIPSIS = re.compile(r"^\s*(and|but|so|what about|how about|why|why not|how come|really|when|where)\b",
                        re.IGNORECASE)
-_NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
+# A name is a run of capitalised words; a possessive ends it ("LeCun's Fundamental AI Research" is two).
+_WORD = r"[A-Z][\w-]*(?:[’'](?!s\b)\w+)*"
+_NAME = re.compile(rf"\b{_WORD}(?:\s+{_WORD})*")
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|it|its|they|them|their)\b", re.IGNORECASE)
 _PERSONAL = {"he", "him", "his", "she", "her"}
 _PERSON = re.compile(r"\b(he|him|his)\b", re.IGNORECASE)
+_THING = re.compile(r"\b(it|its|they|them|their)\b", re.IGNORECASE)
 _POSSESSIVE = {"his", "its", "their"}
 _SHORT = 3  # content terms at or under which a question cannot stand alone
 
@@ -51,17 +54,19 @@ def contextualize(question: str, history: Sequence[Turn], who: Cast = NOBODY) ->
     previous = history[-1]
     # The previous question may itself have been a follow-up: read it in its own context first.
     previous_query = contextualize(previous.question, history[:-1], who)
-    resolved = _resolve_pronouns(question, previous_query, previous.answer, who)
+    resolved = _resolve_pronouns(question, previous.question, previous_query, previous.answer, who)
     if resolved != question and len(terms(resolved)) >= _SHORT - 1:
         return resolved  # the pronoun now names its subject: the question stands on its own
     return f"{resolved} ({previous_query})"
 
 
-def _resolve_pronouns(question: str, previous_query: str, previous_answer: str, who: Cast) -> str:
+def _resolve_pronouns(question: str, previous_question: str, previous_query: str, previous_answer: str,
+                      who: Cast) -> str:
     """Replace "he"/"his" by the person the previous answer named last (else the one the previous
-    question named, else the articles' subject), and "it"/"they" by the first new name the
-    previous answer introduced that is neither a person nor a place ("What did LeCun start?" ->
-    "...start AMI Labs in Paris" -> "Where is it?": AMI Labs). A refusal names nobody."""
+    question named, else the articles' subject), and "it"/"they" by the thing the previous
+    question's own "it" meant (the conversation stays on its topic), else by the first new name
+    the previous answer introduced that is neither a person nor a place ("What did LeCun start?"
+    -> "...start AMI Labs in Paris" -> "Where is it?": AMI Labs). A refusal names nobody."""
     answer = "" if previous_answer.startswith(REFUSAL) else re.sub(r"\[\d+\]", "", previous_answer)
     asked = _names(previous_query)
     mentioned = [m for m in _NAME.finditer(answer) if _person(m.group(0), who)]
@@ -70,7 +75,9 @@ def _resolve_pronouns(question: str, previous_query: str, previous_answer: str, 
     places = {m.group(1) for m in re.finditer(r"\b(?:in|at|from|near)\s+([A-Z][\w-]*)", answer)}
     introduced = [n for n in _names(answer) if n.lower() not in previous_query.lower()
                   and not _person(n, who) and n not in places]
-    thing = introduced[0] if introduced else (asked[-1] if asked else "")
+    carried = [n for n in asked if n.lower() not in previous_question.lower() and not _person(n, who)] \
+        if _THING.search(previous_question) else []
+    thing = (carried or introduced or asked[-1:] or [""])[0]
 
     def replace(match: re.Match[str]) -> str:
         word = match.group(0)

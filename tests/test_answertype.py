@@ -29,6 +29,23 @@ def test_fits_needs_a_number_or_a_time() -> None:
     assert fits("open", "Anything at all.")
 
 
+def test_an_amount_is_not_a_year_a_date_or_a_version_and_money_needs_money() -> None:
+    assert not fits("quantity", "Yann LeCun's post on X, June 21, 2024", "How many likes did the post get?")
+    assert not fits("quantity", "A Turing Award winner at Meta since 2013.", "How many awards has he won?")
+    assert not fits("quantity", "Llama 4 is compared with GPT-4.", "How many parameters does Llama 4 have?")
+    assert fits("quantity", "Llama 4 has 400 billion parameters.", "How many parameters does it have?")
+    assert fits("quantity", "It has 40% of the market.", "How much of the market does it have?")
+    cost = "How much does it cost to train GPT-4?"
+    assert fits("quantity", "Training GPT-4 could cost hundreds of millions of dollars.", cost)
+    assert not fits("quantity", "Training took 90 days on 25,000 GPUs.", cost)
+
+
+def test_a_month_is_capitalised_and_a_conjunction_is_no_time() -> None:
+    assert not fits("time", "Some researchers may follow LeCun.")
+    assert not fits("time", "LeCun criticises LLMs while Meta invests in them.")
+    assert fits("time", "He posted in May.") and fits("time", "It has not shipped in a while.")
+
+
 def test_a_place_is_a_capitalised_name_after_a_locating_word() -> None:
     assert fits("place", "He left to start AMI Labs in Paris.")
     assert fits("place", "The lab is based in London.")

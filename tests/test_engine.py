@@ -149,6 +149,18 @@ def test_a_follow_ups_pronouns_resolve_against_the_previous_answer() -> None:
     assert contextualize("Who founded Anthropic?", [started], who) == "Who founded Anthropic?"
 
 
+def test_a_conversation_stays_on_the_thing_its_last_it_meant() -> None:
+    who = cast(p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt"))
+    answer = ("Meta has not disclosed restructuring plans, but LeCun's Fundamental AI Research (FAIR) group employed "
+              "hundreds of scientists. [1]")
+    first = Turn("What was LeCun's research group at Meta called?", answer)
+    # A possessive ends a name: "it" is the group, not "LeCun's Fundamental AI Research".
+    assert contextualize("How big was it?", [first], who) == "How big was Fundamental AI Research?"
+    # The next "it" means what the last one did, though the answer also names Meta; "his" is LeCun.
+    assert contextualize("What happens to it after his exit?", [first, Turn("How big was it?", answer)], who) == (
+        "What happens to Fundamental AI Research after LeCun's exit?")
+
+
 def test_a_conversation_follows_the_person_the_last_answer_named(seed_assistant) -> None:
     first = seed_assistant.ask("Who else is called a godfather of deep learning?")
     assert "Hinton" in first.answer
