@@ -1,21 +1,27 @@
 """Reading articles from disk: which files count, their text, their title.
 
-`Article.text` is "the source as read": for .txt and .md the decoded file with newlines
-normalised to "\\n"; for .html the visible text, one block element per line. Every offset in
-the index refers to it. This module does not chunk or embed.
+`Article.text` is what every offset in the index refers to: for .txt the decoded file with
+newlines normalised to "\\n"; for .html and .md the structured main text of `extract` (headings,
+paragraphs, list items, code blocks). An article's id is its path in the ingested folder. This
+module does not chunk or embed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from fnmatch import fnmatch
 from pathlib import Path
 
+from . import extract
 from .errors import UserInputError
 from .types import Article
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+TEXT_SUFFIXES = {".txt"} | MARKDOWN_SUFFIXES
 HTML_SUFFIXES = {".html", ".htm"}
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 MAX_FILE_BYTES = 5_000_000
@@ -26,40 +32,71 @@ class UnreadableArticle(Exception):
     """A file that is skipped with a warning (binary, not UTF-8, empty, too large)."""
 
 
-def discover(paths: Iterable[Path]) -> list[Path]:
-    """The article files under `paths` (files or folders), sorted; a missing path is an error."""
-    found: set[Path] = set()
+def discover(paths: Iterable[Path], warn: Callable[[str], None] = lambda _: None,
+             include: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[tuple[str, Path]]:
+    """The article files under `paths` (files or folders) with their ids, sorted by id; a missing
+    path is an error. An id is the file's path relative to its folder without the suffix
+    ("faq/windows"), or with it where two files would share one ("faq/windows.md"). Hidden files
+    and folders and a folder reached again through a symbolic link are skipped with a warning;
+    `include`/`exclude` are globs on that relative path ("faq/*", "*.md")."""
+    found: dict[Path, str] = {}
     for path in paths:
         if not path.exists():
             raise UserInputError(f"{path} does not exist: give a file or folder of articles.")
         if path.is_file():
-            found.add(path)
+            found.setdefault(path, path.name)
             continue
-        for child in path.rglob("*"):
-            hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-            if child.is_file() and child.suffix.lower() in SUFFIXES and not hidden:
-                found.add(child)
-    return sorted(found)
+        seen: dict[str, Path] = {}
+        for folder, dirs, files in os.walk(path, followlinks=True):
+            here = Path(folder)
+            real = os.path.realpath(folder)
+            if real in seen:
+                warn(f"skipped {here}: a symbolic link back to {seen[real]}, already read")
+                dirs.clear()
+                continue
+            seen[real] = here
+            for name in sorted(dirs):
+                if name.startswith("."):
+                    warn(f"skipped {here / name}: a hidden folder")
+                    dirs.remove(name)
+            for name in sorted(files):
+                child = here / name
+                if name.startswith("."):
+                    warn(f"skipped {child}: a hidden file")
+                elif child.suffix.lower() in SUFFIXES:
+                    relative = child.relative_to(path).as_posix()
+                    if (not include or any(fnmatch(relative, g) for g in include)) \
+                            and not any(fnmatch(relative, g) for g in exclude):
+                        found.setdefault(child, relative)
+    stems = Counter(_stem(relative) for relative in found.values())
+    return sorted(((_stem(r) if stems[_stem(r)] == 1 else r), p) for p, r in found.items())
 
 
-def read_articles(paths: Iterable[Path], warn: Callable[[str], None]) -> list[Article]:
+def _stem(relative: str) -> str:
+    return relative.rsplit(".", 1)[0] if "." in relative.rsplit("/", 1)[-1] else relative
+
+
+def read_articles(paths: Iterable[Path], warn: Callable[[str], None], include: Sequence[str] = (),
+                  exclude: Sequence[str] = ()) -> list[Article]:
     """Read every article under `paths`; skipped files are reported through `warn`."""
     articles: dict[str, Article] = {}
-    for path in discover(paths):
+    for doc_id, path in discover(paths, warn, include, exclude):
         try:
-            article = read_article(path)
+            article = read_article(path, doc_id)
         except UnreadableArticle as exc:
             warn(f"skipped {path}: {exc}")
             continue
         if article.doc_id in articles:
-            warn(f"skipped {path}: another article is named {article.doc_id} ({articles[article.doc_id].path})")
+            warn(f"skipped {path}: another article has the id {article.doc_id} ({articles[article.doc_id].path})")
             continue
         articles[article.doc_id] = article
     return list(articles.values())
 
 
-def read_article(path: Path) -> Article:
-    if path.suffix.lower() not in SUFFIXES:
+def read_article(path: Path, doc_id: str = "") -> Article:
+    """One file as an article; `doc_id` defaults to the file name without its suffix."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
         raise UnreadableArticle(f"not a .txt, .md or .html file ({path.suffix or 'no extension'})")
     try:
         data = path.read_bytes()
@@ -67,28 +104,50 @@ def read_article(path: Path) -> Article:
         raise UnreadableArticle(f"cannot be read ({exc.strerror or exc})") from None
     if len(data) > MAX_FILE_BYTES:
         raise UnreadableArticle(f"larger than {MAX_FILE_BYTES // 1_000_000} MB")
-    if b"\x00" in data:
-        raise UnreadableArticle("binary data, not text")
-    try:
-        raw = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UnreadableArticle("not UTF-8 text") from None
+    raw = _decoded(data, html=suffix in HTML_SUFFIXES)
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
-    if path.suffix.lower() in HTML_SUFFIXES:
-        title, text = _html_text(raw)
+    if suffix in HTML_SUFFIXES:
+        page = extract.html_text(raw)
+        title, text = page.title, page.text
+        if not text.strip():
+            raise UnreadableArticle("no main text (only navigation, scripts or markup)")
+    elif suffix in MARKDOWN_SUFFIXES:
+        page = extract.markdown_text(raw)
+        title, text = page.title, page.text
     else:
-        text = raw
-        title = _markdown_title(text) if path.suffix.lower() != ".txt" else ""
+        title, text = "", raw
     if not text.strip():
         raise UnreadableArticle("no text")
     title = title or _first_line(text)
     return Article(
-        doc_id=path.stem,
+        doc_id=doc_id or path.stem,
         path=str(path.resolve()),
         title=title[:_TITLE_CHARS],
         text=text,
         sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+def _decoded(data: bytes, html: bool) -> str:
+    """UTF-8 (or UTF-16 with its byte-order mark), else the charset an HTML page declares."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise UnreadableArticle("not valid UTF-16 text") from None
+    if b"\x00" in data:
+        raise UnreadableArticle("binary data, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    declared = re.search(rb"""<meta[^>]+charset=["']?([\w-]+)""", data[:4096], re.IGNORECASE) if html else None
+    if declared:
+        try:
+            return data.decode(declared.group(1).decode("ascii"))
+        except (LookupError, UnicodeDecodeError):
+            pass
+    raise UnreadableArticle("not UTF-8 text, and it declares no other encoding that fits: save it as UTF-8")
 
 
 def _first_line(text: str) -> str:
@@ -99,34 +158,3 @@ def _first_line(text: str) -> str:
     if len(line) > _TITLE_CHARS:
         line = line[:_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
     return line
-
-
-def _markdown_title(text: str) -> str:
-    match = re.search(r"^#\s+(.+?)\s*#*\s*$", text, flags=re.MULTILINE)
-    return match.group(1).strip() if match else ""
-
-
-_BLOCK_TAGS = {
-    "p", "div", "section", "article", "header", "footer", "li", "h1", "h2", "h3", "h4", "h5", "h6",
-    "blockquote", "pre", "tr", "dt", "dd", "figcaption", "br", "hr", "main", "aside", "table",
-}
-_DROP_TAGS = ["script", "style", "noscript", "template", "svg", "iframe", "object", "head", "nav"]
-
-
-def _html_text(raw: str) -> tuple[str, str]:
-    # bs4 is only needed for HTML sources.
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(raw, "html.parser")
-    title_tag = soup.find("title")
-    title = title_tag.get_text(" ", strip=True) if title_tag else ""
-    if not title and (h1 := soup.find("h1")):
-        title = h1.get_text(" ", strip=True)
-    for tag in soup(_DROP_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    lines = [" ".join(line.split()) for line in soup.get_text().splitlines()]
-    text = "\n".join(line for line in lines if line)
-    return title, text + "\n" if text else ""

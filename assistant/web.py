@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -155,7 +156,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     def api_widget() -> dict[str, Any]:
         return {"ok": True, "faq": [f.question for f in assistant.faq()[:4]]}
 
-    @app.get("/articles/{doc_id}", response_class=HTMLResponse, summary="An article, cited passage highlighted")
+    @app.get("/articles/{doc_id:path}", response_class=HTMLResponse, summary="An article, cited passage highlighted")
     def article_page(doc_id: str, start: int | None = None, end: int | None = None, spans: str = "") -> HTMLResponse:
         article = assistant.article(doc_id)
         return HTMLResponse(render_article(article.title, article.text, start, end, _spans(spans)))
@@ -221,26 +222,67 @@ def _version() -> str:
 
 def article_link(citation: Citation) -> str:
     spans = ",".join(f"{s}-{e}" for s, e in citation.spans)
-    return (f"/articles/{citation.doc_id}?start={citation.start}&end={citation.end}"
+    return (f"/articles/{quote(citation.doc_id, safe='/')}?start={citation.start}&end={citation.end}"
             f"{'&spans=' + spans if spans else ''}#{citation.start}-{citation.end}")
 
 
 def render_article(title: str, text: str, start: int | None, end: int | None, spans: list[tuple[int, int]]) -> str:
-    """The article as escaped text, the passage in a <mark> with the quoted sentences stronger."""
+    """The article with its structure (headings, paragraphs, list items, code) and every character
+    escaped; the passage in a <mark>, the quoted sentences stronger."""
     valid = start is not None and end is not None and 0 <= start < end <= len(text)
-    cuts = sorted({0, len(text), *((start, end) if valid else ()),
+    newlines = [i for i, ch in enumerate(text) if ch == "\n"]
+    cuts = sorted({0, len(text), *((start, end) if valid else ()), *newlines, *(i + 1 for i in newlines),
                    *(p for s, e in spans if valid and start <= s < e <= end for p in (s, e))})  # type: ignore[operator]
-    body = []
+    lines: list[list[str]] = [[]]
     for a, b in zip(cuts, cuts[1:], strict=False):
+        if text[a:b] == "\n":
+            lines.append([])
+            continue
         piece = html.escape(text[a:b])
         if valid and start <= a and b <= end:  # type: ignore[operator]
             strong = any(s <= a and b <= e for s, e in spans)
-            piece = f'<span class="{"quote" if strong else "passage"}">{piece}</span>'
+            piece = f'<mark class="{"quote" if strong else "passage"}">{piece}</mark>'
         if valid and a == start:
             piece = f'<span id="{start}-{end}" class="anchor"></span>{piece}'
-        body.append(piece)
+        lines[-1].append(piece)
     page = (STATIC / "article.html").read_text(encoding="utf-8")
-    return page.replace("{{TITLE}}", html.escape(title)).replace("{{BODY}}", "".join(body))
+    return page.replace("{{TITLE}}", html.escape(title)).replace("{{BODY}}", _blocks(lines))
+
+
+_LINE_KINDS = re.compile(r"^(?P<tags>(?:<[^>]+>)*)(?:(?P<h>#{1,6}) |(?P<li>- )|(?P<q>&gt; )|(?P<row>\| ))")
+
+
+def _blocks(lines: list[list[str]]) -> str:
+    """Lines of escaped pieces as HTML blocks: `#` headings, `- ` items, `> ` quotations, `| ` rows,
+    fenced code; anything else a paragraph. A line's markers are dropped from its text (and kept in
+    the highlighted passage's offsets, which refer to the stored text)."""
+    out, code = [], False
+    for pieces in lines:
+        line = "".join(pieces)
+        bare = re.sub(r"<[^>]+>", "", line)
+        if bare.strip() == "```":
+            out.append("</pre>" if code else '<pre class="code">')
+            code = not code
+            continue
+        if code:
+            out.append(line + "\n")
+            continue
+        if not bare.strip():
+            continue
+        match = _LINE_KINDS.match(line)
+        content = match.group("tags") + line[match.end():] if match else line
+        if match and match.group("h"):
+            level = min(len(match.group("h")) + 1, 6)
+            out.append(f"<h{level}>{content}</h{level}>")
+        elif match and match.group("li"):
+            out.append(f'<p class="item">• {content}</p>')
+        elif match and match.group("q"):
+            out.append(f"<blockquote>{content}</blockquote>")
+        else:
+            out.append(f'<p class="{"row" if match else "para"}">{line}</p>')
+    if code:
+        out.append("</pre>")
+    return "\n".join(out)
 
 
 def render_answer_html(answer: Answer) -> str:

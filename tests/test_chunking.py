@@ -80,7 +80,9 @@ def test_html_article_title_and_text_without_markup(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     article = read_article(path)
-    assert article.title == "Hostile & page"
+    assert article.title == "Heading"  # the page's own <h1>, else its <title> without the site's name
+    path.write_text("<title>Hostile &amp; page — Example Site</title><p>Only a paragraph here.</p>", encoding="utf-8")
+    assert read_article(path).title == "Hostile & page"
     assert "alert(1)" not in article.text
     assert "First bold sentence. Second one." in article.text
     assert "<script>alert(2)</script> is shown as text." in article.text

@@ -1,0 +1,223 @@
+"""Main text from HTML pages and Markdown files, as the structured plain text that is stored.
+
+A page becomes lines a reader (and the chunker) can follow: `#`-headings, one line per paragraph
+(inline markup such as `<code>`, `<a>`, `<em>` joined into its sentence, hard line breaks gone),
+`- ` list items, `| a | b |` table rows, `> ` quotations, and fenced code blocks kept whole. Every
+offset in the index refers to this text.
+
+HTML: boilerplate (navigation, sidebars, "This Page", headers, footers) is removed by trafilatura,
+a library made for it; before that, question-and-answer shapes it would flatten (`<dt>`/`<dd>`,
+`<details><summary>`) become question headings, and a schema.org FAQPage in JSON-LD adds the
+entries the page does not show. Markdown is rendered by markdown-it (CommonMark) and read the same
+way; its front matter gives the title.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bs4 import BeautifulSoup, NavigableString, Tag
+
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# A site's name after its page title: "Programming FAQ — Python 3.11.2 documentation".
+_SITE_SUFFIX = re.compile(r"\s+[—|–·:-]\s+[^—|–·:]+$")
+_QA = re.compile(r"(?:Q|Question)\s*[:.)-]", re.IGNORECASE)
+_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n(?:---|\.\.\.)\n", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Extracted:
+    title: str
+    text: str
+
+
+def html_text(raw: str) -> Extracted:
+    """The main text of an HTML page, and its title (the page's `<h1>`, else its `<title>` without
+    the site's name)."""
+    import trafilatura
+
+    soup = BeautifulSoup(raw, "html.parser")
+    title = _page_title(soup)
+    faq = _json_ld_faq(soup)
+    _prepare(soup)
+    main = trafilatura.extract(str(soup), output_format="html", include_formatting=True, include_tables=True,
+                               include_comments=False, favor_recall=True, deduplicate=False)
+    text = _structured(BeautifulSoup(main or "", "html.parser"))
+    missing = [(q, a) for q, a in faq if q not in text]
+    if missing:
+        text += "## Frequently asked questions\n" + "".join(f"### {q}\n{a}\n" for q, a in missing)
+    return Extracted(title, text)
+
+
+def markdown_text(raw: str) -> Extracted:
+    """A Markdown file's text with its markup read (headings, lists, code fences, tables), and its
+    title: front matter `title:`, else the first `#` heading."""
+    from markdown_it import MarkdownIt
+
+    title = ""
+    if front := _FRONT_MATTER.match(raw):
+        title = next((line.split(":", 1)[1].strip().strip("\"'") for line in front.group(1).splitlines()
+                      if line.lower().startswith("title:")), "")
+        raw = raw[front.end():]
+    rendered = MarkdownIt("commonmark", {"html": False}).enable("table").render(raw)
+    soup = BeautifulSoup(rendered, "html.parser")
+    if not title and (h1 := soup.find("h1")):
+        title = _inline(h1)
+    return Extracted(title, _structured(soup))
+
+
+def _page_title(soup: BeautifulSoup) -> str:
+    if h1 := soup.find("h1"):
+        return _inline(h1)
+    if (tag := soup.find("title")) and (title := " ".join(tag.get_text(" ").split())):
+        return _SITE_SUFFIX.sub("", title) or title
+    return ""
+
+
+def _prepare(soup: BeautifulSoup) -> None:
+    """Remove permalink marks ("¶"), navigation and scripts, and make question-and-answer shapes
+    into question headings."""
+    for mark in soup.select("a.headerlink, a.anchor, a.anchorjs-link, nav, [role=navigation], [role=search], "
+                            "script, style, noscript, template"):
+        mark.decompose()
+    for term in soup.find_all("dt"):
+        answer = term.find_next_sibling("dd")
+        if answer is not None and _inline(term).endswith("?"):
+            term.name, answer.name = "h3", "div"
+    for pre in soup.find_all("pre"):
+        if pre.find("code") is None:  # trafilatura reads a bare <pre> as a quotation
+            code = soup.new_tag("code")
+            code.string = pre.get_text()
+            pre.clear()
+            pre.append(code)
+    for details in soup.find_all("details"):
+        summary = details.find("summary")
+        if summary is not None and _inline(summary).endswith("?"):
+            summary.name, details.name = "h3", "div"
+
+
+def _json_ld_faq(soup: BeautifulSoup) -> list[tuple[str, str]]:
+    """Question and answer pairs of a schema.org FAQPage in the page's JSON-LD."""
+    pairs = []
+    for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
+        try:
+            data = json.loads(script.string or "")
+        except ValueError:
+            continue
+        for item in _faq_items(data):
+            question = " ".join(str(item.get("name", "")).split())
+            answer = item.get("acceptedAnswer") or {}
+            text = answer.get("text", "") if isinstance(answer, dict) else ""
+            text = " ".join(BeautifulSoup(str(text), "html.parser").get_text(" ").split())
+            if question and text:
+                pairs.append((question, text))
+    return pairs
+
+
+def _faq_items(data: Any) -> list[dict[str, Any]]:
+    if isinstance(data, list):
+        return [item for entry in data for item in _faq_items(entry)]
+    if not isinstance(data, dict):
+        return []
+    if "@graph" in data:
+        return _faq_items(data["@graph"])
+    kinds = data.get("@type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    entities = data.get("mainEntity")
+    if "FAQPage" in kinds and isinstance(entities, list):
+        return [e for e in entities if isinstance(e, dict)]
+    return []
+
+
+def _structured(root: Tag) -> str:
+    lines: list[str] = []
+    _blocks(root, lines, depth=0)
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _blocks(node: Tag, lines: list[str], depth: int) -> None:
+    """Append `node`'s block elements as lines; loose inline text becomes a paragraph."""
+    loose: list[Tag | NavigableString] = []
+
+    def paragraph() -> None:
+        if text := _inline_all(loose):
+            lines.append(text)
+        loose.clear()
+
+    for child in node.children:
+        if isinstance(child, NavigableString) or not isinstance(child, Tag) or not _is_block(child):
+            loose.append(child)  # type: ignore[arg-type]
+            continue
+        paragraph()
+        name = child.name
+        if name in _HEADINGS:
+            if text := _inline(child):
+                lines.append("#" * int(name[1]) + " " + text)
+        elif name in ("ul", "ol"):
+            for item in child.find_all("li", recursive=False):
+                _item(item, lines, depth)
+        elif name == "pre" or (name == "code" and "\n" in child.get_text()):
+            if code := _code(child.get_text()):
+                lines.extend(["```", *code, "```"])
+        elif name == "table":
+            for row in child.find_all("tr"):
+                cells = [_inline(cell) for cell in row.find_all(["td", "th"])]
+                if any(cells):
+                    lines.append("| " + " | ".join(cells) + " |")
+        elif name == "blockquote":
+            quoted: list[str] = []
+            _blocks(child, quoted, depth)
+            lines.extend("> " + line for line in quoted if not line.startswith("```"))
+        elif name == "p":
+            raw = child.get_text("").strip()
+            # "Q: ...\nA: ..." written as one paragraph keeps its question and answer lines.
+            parts = re.split(r"\n(?=(?:A|Answer)\s*[:.)-])", raw) if _QA.match(raw) else [raw]
+            lines.extend(text for part in parts if (text := " ".join(part.split())))
+        else:
+            _blocks(child, lines, depth)
+    paragraph()
+
+
+def _code(text: str) -> list[str]:
+    """A code block's lines: blank edges and the extractor's indentation of its first line gone."""
+    lines = [line.rstrip() for line in text.replace("```", "` ` `").split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return [lines[0].lstrip(), *lines[1:]] if lines else []
+
+
+def _item(item: Tag, lines: list[str], depth: int) -> None:
+    """A list item: its own text on a `- ` line, nested lists indented below it."""
+    nested = [child for child in item.children if isinstance(child, Tag) and child.name in ("ul", "ol")]
+    for child in nested:
+        child.extract()
+    inner: list[str] = []
+    _blocks(item, inner, depth + 1)
+    prose = [line for line in inner if not line.startswith(("```", "#", "|"))]
+    if prose:
+        lines.append("  " * depth + "- " + " ".join(prose))
+    lines.extend(line for line in inner if line.startswith(("```", "|")))
+    for child in nested:
+        for sub in child.find_all("li", recursive=False):
+            _item(sub, lines, depth + 1)
+
+
+_BLOCK = {"p", "div", "section", "article", "main", "ul", "ol", "pre", "table", "blockquote", "dl", "dt", "dd",
+          "figure", "header", "footer", "aside", "nav", "form", "hr", "body", "html", "doc", "li"} | _HEADINGS
+
+
+def _is_block(tag: Tag) -> bool:
+    return tag.name in _BLOCK or (tag.name == "code" and "\n" in tag.get_text().strip("\n"))
+
+
+def _inline(tag: Tag) -> str:
+    return " ".join(tag.get_text(" " if tag.name in ("tr", "dl") else "").split()).replace("¶", "").strip()
+
+
+def _inline_all(nodes: list[Tag | NavigableString]) -> str:
+    return " ".join("".join(str(n) if isinstance(n, NavigableString) else n.get_text() for n in nodes).split())
