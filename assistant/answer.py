@@ -139,6 +139,9 @@ class ExtractiveAnswerer:
             return Choice([], np.zeros(0), [], 0.0)
         scores = self.model.scores(candidates)
         ranked = [candidates[i] for i in np.argsort(-scores, kind="stable")]
+        own = self._own_faq_entry(question, retrieval, ranked)
+        if own:  # the site's own FAQ question, asked word for word: its entry answers it
+            return Choice(candidates, scores, own[:1], 1.0)
         best = float(scores.max())
         score_of = {c.sentence: float(s) for c, s in zip(candidates, scores, strict=True)}
         if kind in STRICT | PREFERRED:
@@ -159,6 +162,15 @@ class ExtractiveAnswerer:
                              question):
                 chosen.append(candidate)
         return Choice(candidates, scores, chosen, answerable)
+
+    @staticmethod
+    def _own_faq_entry(question: str, retrieval: Retrieval, ranked: list[Candidate]) -> list[Candidate]:
+        """The answer sentences, best first, of a retrieved FAQ entry whose question is the one asked
+        (ignoring case, quotes and punctuation)."""
+        asked = _wording(question)
+        entries = {rank for rank, p in enumerate(retrieval.passages)
+                   if p.chunk.kind == "faq" and _wording(p.chunk.section) == asked}
+        return [c for c in ranked if c.passage_rank in entries]
 
     def _adds_to(self, chosen: list[Candidate], candidate: Candidate, score: float, lead_score: float, kind: str,
                   question: str) -> bool:
@@ -202,6 +214,11 @@ class ExtractiveAnswerer:
                 else f" The nearest they come is “{topic}”."
         return Answer(question=question, answer=text, refused=True, citations=nearest,
                       search_query=retrieval.query)
+
+
+def _wording(question: str) -> str:
+    """A question's words alone: "Why must ‘self’ be used?" and "why must 'self' be used" match."""
+    return " ".join(re.findall(r"\w+", question.casefold()))
 
 
 def _citation(n: int, passage: Passage, spans: list[tuple[int, int]], answers: bool) -> Citation:

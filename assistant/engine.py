@@ -39,6 +39,10 @@ class FaqEntry:
     end: int
 
 
+# A suggestion longer than this reads as a paragraph, not a question to tap.
+_LONG_QUESTION = 80
+
+
 class Assistant:
     def __init__(self, settings: Settings, index: IndexReader, answerer: Answerer | None = None):
         self.settings = settings
@@ -85,10 +89,15 @@ class Assistant:
         return self.index.article(doc_id)
 
     def faq(self) -> list[FaqEntry]:
-        """The articles' own FAQ questions, in article order: the suggested openers."""
-        return [
-            FaqEntry(c.doc_id, c.section, c.start, c.end) for c in self.index.chunks() if c.kind == "faq"
-        ]
+        """The articles' own FAQ questions, the suggested openers: taken in turn from each article
+        with a FAQ (a site's first few suggestions span its FAQ pages, not one page's first
+        entries), short questions before long ones, in reading order within each."""
+        by_article: dict[str, list[FaqEntry]] = {}
+        for c in self.index.chunks():
+            if c.kind == "faq":
+                by_article.setdefault(c.doc_id, []).append(FaqEntry(c.doc_id, c.section, c.start, c.end))
+        queues = [sorted(entries, key=lambda e: len(e.question) > _LONG_QUESTION) for entries in by_article.values()]
+        return [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
 
     def health(self) -> dict[str, object]:
         manifest = self.index.manifest

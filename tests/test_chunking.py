@@ -177,3 +177,17 @@ def test_the_headline_helps_retrieval_but_is_never_quoted() -> None:
     spans = chunk_sentences(first, article.text)
     assert article.text[spans[0][0]:spans[0][1]] == article.title and not spans[0][2]
     assert article.text[spans[1][0]:spans[1][1]].startswith("The Turing Award winner") and spans[1][2]
+
+
+def test_sentences_survive_real_text_abbreviations_versions_urls_code_and_ellipses() -> None:
+    text = ("Use a list, e.g. [1, 2]. It works, i.e. mostly. Python 3.11 is 1.25x faster. "
+            "See https://docs.python.org/3/faq/index.html. Mail info@example.org. Call os.path.join() first. "
+            "Wait... There is more. Version 2.0. was released. See Fig. 3 for details.")
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "Use a list, e.g. [1, 2].", "It works, i.e. mostly.", "Python 3.11 is 1.25x faster.",
+        "See https://docs.python.org/3/faq/index.html.", "Mail info@example.org.", "Call os.path.join() first.",
+        "Wait...", "There is more.", "Version 2.0. was released.", "See Fig. 3 for details.",
+    ]
+    items = "- list.copy()\n> A quoted line. And another.\n-5 degrees is cold."
+    assert [items[s:e] for s, e in split_sentences(items)] == [
+        "list.copy()", "A quoted line.", "And another.", "-5 degrees is cold."]

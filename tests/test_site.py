@@ -104,7 +104,9 @@ def test_a_site_is_ingested_asked_and_its_pages_served_under_their_path(tmp_path
     settings = Settings.load(overrides={"index_dir": tmp_path / "index", "corpus": (SITE,)}, environ={})
     report = ingest(settings)
     assert report.files == 4 and not report.skipped
-    answer = Assistant.open(settings).ask("How do I find the user's home folder?")
+    assistant = Assistant.open(settings)
+    assert len({entry.doc_id for entry in assistant.faq()[:3]}) == 3  # suggestions span the FAQ pages
+    answer = assistant.ask("How do I find the user's home folder?")
     lead = answer.citations[0]
     assert not answer.refused and lead.doc_id == "docs/faq/index"
     assert lead.section == "How do I find the user's home folder?" and "pathkit.home()" in answer.answer
