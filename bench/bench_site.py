@@ -46,9 +46,9 @@ SAMPLES = (
     "What happens when an exception is not handled?",
     "Who is the mayor of Paris?",
 )
-_STARTS_WELL = re.compile(r"^[\"“‘'(\[]?[A-Z0-9_`>@$*\\/.-]|^[a-z_][\w.]*\(|^[a-z]+\.[a-z]")
-_LINE_START = re.compile(r"\n\s*(?:(?:[-*•]|>)\s+)?$")
-_ENDS_WELL = re.compile(r"[.!?:;][\"”’')\]]*$|\)$")
+_BAD_START = re.compile(r"[a-z,;:)\]]")
+_CODE_NAME = re.compile(r"[a-z_][\w]*(?:\.\w+)*\(|[a-z_]+\.[a-z_]|[a-z]+_")
+_ENDS_WELL = re.compile(r"[.!?][\"”’')\]]*$|\)$")
 
 
 def faq_questions(docs: Path) -> list[tuple[str, str]]:
@@ -64,18 +64,21 @@ def faq_questions(docs: Path) -> list[tuple[str, str]]:
 
 
 def fragments(answer: Answer, assistant: Assistant) -> list[str]:
-    """The quoted sentences that start or end mid-sentence in their article: not at a line's start
-    or after a sentence's end, or not at a line's end or on closing punctuation."""
+    """The quoted sentences a reader sees as cut: starting with a lowercase word (not a code name such
+    as "list.copy()") or punctuation, or ending on ",", ";", ":" or without closing punctuation
+    unless they are a whole list item or table row."""
     found = []
     for citation in answer.citations if not answer.refused else []:
         text = assistant.article(citation.doc_id).text
         for start, end in citation.spans:
-            before, sentence = text[:start], text[start:end]
-            at_line = not before.strip() or bool(_LINE_START.search(before))
-            starts = at_line or bool(_ENDS_WELL.search(before.rstrip()) and _STARTS_WELL.match(sentence))
-            ends = end == len(text) or text[end] == "\n" or bool(_ENDS_WELL.search(sentence))
-            if not (starts and ends) or sentence[-1] in ",;":
-                found.append(text[start:end])
+            sentence = text[start:end]
+            line_start = text.rfind("\n", 0, start) + 1
+            item = text[line_start:start].strip() in ("-", "*", "•") or sentence.startswith("|")
+            whole_item = item and (end == len(text) or text[end] == "\n")
+            starts_badly = bool(_BAD_START.match(sentence)) and not _CODE_NAME.match(sentence)
+            ends_badly = sentence[-1] in ",;:" or not (_ENDS_WELL.search(sentence) or whole_item)
+            if starts_badly or ends_badly:
+                found.append(sentence)
     return found
 
 
@@ -106,7 +109,7 @@ def main() -> None:
             print(f"  {line}")
 
         questions = faq_questions(args.docs) if "faq" in folders else []
-        answered, broken, asked = 0, 0, 0
+        answered, page_first, broken, asked = 0, 0, 0, 0
         misses: list[str] = []
         for page, question in questions:
             answer = assistant.ask(question)
@@ -114,12 +117,14 @@ def main() -> None:
             lead = answer.citations[0] if answer.citations and not answer.refused else None
             own = lead is not None and lead.doc_id == page and lead.section == question and bool(lead.spans)
             answered += own
+            page_first += lead is not None and lead.doc_id == page
             broken += bool(fragments(answer, assistant))
             if not own and len(misses) < 8:
                 misses.append(f"  {question} -> {answer_text(answer)[:100]!r}")
         if asked:
             print(f"FAQ questions asked word for word: {asked}; answered from their own entry: "
-                  f"{answered / asked:.2f}; answers holding a fragment: {broken / asked:.3f}")
+                  f"{answered / asked:.2f} (citing their own page first: {page_first / asked:.2f}); "
+                  f"answers holding a fragment: {broken / asked:.3f}")
             print("some misses:\n" + "\n".join(misses))
         print("\nsample answers:")
         for question in SAMPLES[:args.samples]:
