@@ -26,6 +26,7 @@ HTML_SUFFIXES = {".html", ".htm"}
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 MAX_FILE_BYTES = 5_000_000
 _TITLE_CHARS = 200
+_SHORT_TITLE = 70
 
 
 class UnreadableArticle(Exception):
@@ -151,10 +152,9 @@ def _decoded(data: bytes, html: bool) -> str:
 
 
 def _first_line(text: str) -> str:
-    """The first line when it is title-sized, else its first sentence, cut at a word."""
+    """The first line when it is title-sized; a first line that is a paragraph (it ends like a
+    sentence and runs long) gives its first words, cut at a word: a short title, not a sentence."""
     line = next((line.strip().lstrip("#").strip() for line in text.splitlines() if line.strip()), "")
-    if len(line) > _TITLE_CHARS:
-        line = re.split(r"(?<=[.!?])\s", line, maxsplit=1)[0]
-    if len(line) > _TITLE_CHARS:
-        line = line[:_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
-    return line
+    if len(line) > _SHORT_TITLE and line.rstrip("\"”’')")[-1:] in ".!?":
+        line = line[:_SHORT_TITLE].rsplit(" ", 1)[0].rstrip(",;:—–- ") + "…"
+    return line[:_TITLE_CHARS]

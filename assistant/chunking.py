@@ -302,5 +302,6 @@ def chunk_sentences(chunk: Chunk, text: str) -> list[tuple[int, int, bool]]:
 def _quotable(sentence: str, title: str) -> bool:
     """A question asks rather than states, a headline names a story rather than tells it, and code
     is shown, never quoted as prose."""
-    return not sentence.rstrip("\"”’')").endswith("?") and sentence.strip() != title \
+    headline = sentence.strip() == title or title.endswith("…") and sentence.startswith(title[:-1])
+    return not sentence.rstrip("\"”’')").endswith("?") and not headline \
         and not sentence.startswith(_FENCE) and not _MD_HEADING.match(sentence)

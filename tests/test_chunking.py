@@ -191,3 +191,16 @@ def test_sentences_survive_real_text_abbreviations_versions_urls_code_and_ellips
     items = "- list.copy()\n> A quoted line. And another.\n-5 degrees is cold."
     assert [items[s:e] for s, e in split_sentences(items)] == [
         "list.copy()", "A quoted line.", "And another.", "-5 degrees is cold."]
+
+
+def test_a_first_line_that_is_a_paragraph_gives_a_short_title_never_quoted(tmp_path: Path) -> None:
+    path = tmp_path / "story.txt"
+    path.write_text("In the rapidly evolving world of technology, artificial intelligence (AI) has become the "
+                    "focal point of global attention.\n\nA second paragraph follows.\n", encoding="utf-8")
+    article = read_article(path)
+    assert article.title == "In the rapidly evolving world of technology, artificial intelligence…"
+    sentences = [(article.text[s:e], q) for c in chunk_article(article, Settings())
+                 for s, e, q in chunk_sentences(c, article.text)]
+    assert sentences[0][1] is False and sentences[-1] == ("A second paragraph follows.", True)
+    (tmp_path / "short.txt").write_text("Yann LeCun Just Quit Meta\n\nBody text.\n", encoding="utf-8")
+    assert read_article(tmp_path / "short.txt").title == "Yann LeCun Just Quit Meta"
