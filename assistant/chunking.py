@@ -294,14 +294,17 @@ def embedding_text(chunk: Chunk) -> str:
 
 def chunk_sentences(chunk: Chunk, text: str) -> list[tuple[int, int, bool]]:
     """Sentences of a chunk as (start, end, quotable). Questions (a FAQ entry's own question among
-    them) help retrieval find the passage but are never quoted as an answer."""
+    them) help retrieval find the passage but are never quoted as an answer, nor is the rest of a
+    sentence that a code block interrupted."""
     spans = split_sentences(text, chunk.start, chunk.end)
-    return [(start, end, _quotable(text[start:end], chunk.title)) for start, end in spans]
+    return [(start, end, _quotable(text[start:end], chunk.title)
+             and not (text[start].islower() and text[max(0, start - 8):start].rstrip().endswith(_FENCE)))
+            for start, end in spans]
 
 
 def _quotable(sentence: str, title: str) -> bool:
-    """A question asks rather than states, a headline names a story rather than tells it, and code
-    is shown, never quoted as prose."""
+    """A question asks rather than states, a lead-in ("..., as follows:") points at what follows, a
+    headline names a story rather than tells it, and code is shown, never quoted as prose."""
     headline = sentence.strip() == title or title.endswith("…") and sentence.startswith(title[:-1])
-    return not sentence.rstrip("\"”’')").endswith("?") and not headline \
+    return not sentence.rstrip("\"”’')").endswith(("?", ":")) and not headline \
         and not sentence.startswith(_FENCE) and not _MD_HEADING.match(sentence)
