@@ -158,13 +158,17 @@ def write_starter_suite(article_path: Path, settings: Settings, output: Path | N
 
     import yaml
 
-    from .articles import UnreadableArticle, read_article
+    from .articles import UnreadableArticle, discover, read_article
     from .chunking import chunk_article
 
     if not article_path.is_file():
         raise UserInputError(f"{article_path} is not a file: give one article with a FAQ section.")
+    # The id the index gives it: its path in the configured folder that holds it, else its name.
+    resolved = article_path.resolve()
+    roots = [r for r in settings.corpus if r.is_dir() and r.resolve() in resolved.parents]
+    ids = {path.resolve(): doc_id for root in roots[:1] for doc_id, path in discover([root])}
     try:
-        article = read_article(article_path)
+        article = read_article(article_path, ids.get(resolved, ""))
     except UnreadableArticle as exc:
         raise UserInputError(f"{article_path} cannot be used: {exc}.") from None
     faq = [c for c in chunk_article(article, settings) if c.kind == "faq"]

@@ -230,6 +230,11 @@ def test_starter_suite_from_the_faq(tmp_path: Path) -> None:
     assert "TODO: reword" in out.read_text()
     no_faq = CliRunner().invoke(main, ["eval", "--from-faq", str(ROOT / "seeds" / "000_4a2ecb609e50952c.txt")])
     assert no_faq.exit_code == 2 and "has no FAQ section" in no_faq.output
+    # A page of a site: the expected source is the id the index gives it, its path in the site's folder.
+    site = ROOT / "tests" / "site"
+    nested = CliRunner().invoke(main, ["eval", "--from-faq", str(site / "docs" / "faq" / "index.html")],
+                                env={"ASSISTANT_CORPUS": str(site)})
+    assert nested.exit_code == 0 and "- docs/faq/index" in nested.output and "How do I find the user" in nested.output
 
 
 def test_the_pytest_plugin_collects_cases_only_when_asked(pytester: pytest.Pytester, seed_index: Path) -> None:
