@@ -14,7 +14,6 @@ This module stores and loads; it does not decide what to chunk or how to rank.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -128,24 +127,28 @@ def chroma_client(settings: Settings) -> Any:
         ) from None
 
 
-def vector_store(client: Any, collection: str, create: bool) -> Any:
-    """A llama-index `ChromaVectorStore` over one collection, with no Chroma embedding function."""
-    from llama_index.vector_stores.chroma import ChromaVectorStore
-
+def open_collection(client: Any, collection: str, create: bool) -> Any:
+    """One Chroma collection (cosine space), with no Chroma embedding function: we pass vectors."""
     try:
         if create:
-            # embedding_function=None: Chroma's default would download a model; we pass vectors.
-            coll = client.create_collection(
+            # embedding_function=None: Chroma's default would download a model.
+            return client.create_collection(
                 collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
             )
-        else:
-            coll = client.get_collection(collection, embedding_function=None)
+        return client.get_collection(collection, embedding_function=None)
     except Exception as exc:
         raise IndexMismatchError(
             f"The vector collection {collection} is missing or unreadable ({type(exc).__name__}): "
             "run `assistant ingest --rebuild`."
         ) from None
-    return ChromaVectorStore(chroma_collection=coll)
+
+
+def vector_store(client: Any, collection: str) -> Any:
+    """A new collection behind llama-index's `ChromaVectorStore`, which ingest writes through. Questions
+    query the collection itself: llama-index costs most of a second to import and adds nothing there."""
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    return ChromaVectorStore(chroma_collection=open_collection(client, collection, create=True))
 
 
 @dataclass
@@ -209,7 +212,7 @@ class IndexReader:
         self.sentences = generation.sentences
         self.sentence_vectors = generation.sentence_vectors
         self.sentence_tokens = generation.tokens
-        self._vectors = vector_store(self._client, manifest.collection, create=False)
+        self._vectors = open_collection(self._client, manifest.collection, create=False)
         self._mtime = (self.settings.index_dir / MANIFEST).stat().st_mtime_ns
 
     def refresh(self) -> None:
@@ -231,16 +234,13 @@ class IndexReader:
 
     def dense(self, vector: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
         """The `k` chunks nearest to `vector`, with their cosine similarity."""
-        from llama_index.core.vector_stores.types import VectorStoreQuery
-
-        query = VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=min(k, len(self._chunks)))
-        result = self._vectors.query(query)
+        result = self._vectors.query(query_embeddings=[vector.tolist()], n_results=min(k, len(self._chunks)),
+                                     include=["distances"])
         hits = []
-        for chunk_id, similarity in zip(result.ids or [], result.similarities or [], strict=True):
+        for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True):
             chunk = self._by_id.get(chunk_id)
             if chunk is not None:
-                # llama-index reports exp(-distance); Chroma's cosine distance is 1 - cos.
-                hits.append((chunk, 1.0 + math.log(max(similarity, 1e-12))))
+                hits.append((chunk, 1.0 - float(distance)))  # Chroma's cosine distance is 1 - cos
         return hits
 
     def chunks(self) -> list[Chunk]:
@@ -267,7 +267,7 @@ class IndexWriter:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.embedder = embedder
         self._client = chroma_client(settings)
-        self._vectors = vector_store(self._client, self.collection, create=True)
+        self._vectors = vector_store(self._client, self.collection)
 
     def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         from llama_index.core.schema import TextNode

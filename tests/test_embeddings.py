@@ -1,5 +1,6 @@
-"""The query path: questions are embedded from the model's ONNX export (made by ingest beside the
-index) with the model's own vectors, and the question-answering commands never import torch."""
+"""The query path: questions are embedded from the model's ONNX export (made once per machine, in
+the user's cache) with the model's own vectors, and the question-answering commands import neither
+torch nor llama-index (ingest writes through llama-index; a question reads the Chroma collection)."""
 
 from __future__ import annotations
 
@@ -60,4 +61,4 @@ def test_asking_and_evaluating_never_import_torch(seed_index: Path) -> None:
         assert run.returncode == 0, run.stdout + run.stderr
         imported = {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines() if "|" in line}
         assert "assistant.engine" in imported  # the engine answered in this process
-        assert not {"torch", "sentence_transformers", "transformers"} & imported, command[0]
+        assert not {"torch", "sentence_transformers", "transformers", "llama_index"} & imported, command[0]
