@@ -86,7 +86,14 @@ class KeywordIndex:
         self._bm25 = bm25s.BM25()
         self._bm25.index([terms(f"{c.title} {c.section} {c.text}") or ["_"] for c in chunks],
                          show_progress=False)
-        df = Counter(t for ts in self.chunk_terms for t in ts)
+        # Which chunks use each term: a question's coverage of every chunk is a sum over its terms'
+        # postings, not a loop over the chunks.
+        postings: dict[str, list[int]] = {}
+        for i, ts in enumerate(self.chunk_terms):
+            for t in ts:
+                postings.setdefault(t, []).append(i)
+        self.postings = {t: np.array(ids, dtype=np.int64) for t, ids in postings.items()}
+        df = Counter({t: len(ids) for t, ids in postings.items()})
         n = max(len(chunks), 1)
         self.idf = {t: math.log(1 + n / f) for t, f in df.items()}
         self.unseen_idf = math.log(1 + n)
@@ -108,6 +115,14 @@ class KeywordIndex:
 
     def weight(self, term: str) -> float:
         return self.idf.get(term, self.unseen_idf)
+
+    def coverage(self, weights: dict[str, float]) -> np.ndarray:
+        """Per chunk, the weighted share of the question's terms it uses."""
+        covered = np.zeros(len(self.chunks), dtype=np.float32)
+        for term, weight in weights.items():
+            if term in self.postings:
+                covered[self.postings[term]] += weight
+        return covered / (sum(weights.values()) or 1.0)
 
 
 class Speller:
@@ -285,7 +300,7 @@ class Retriever:
         keyword_scaled = keyword / keyword.max() if keyword.max() > 0 else keyword
         faq = np.array([c.kind == "faq" for c in chunks], dtype=np.float32)
         weights = self.term_weights(query_terms)
-        coverage = np.array([self._coverage(weights, (i,)) for i in range(len(chunks))], dtype=np.float32)
+        coverage = self.keywords.coverage(weights)
         columns = {"dense": dense, "sentence": np.clip(sentence, 0, 1), "quotable": np.clip(quotable, 0, 1),
                    "keyword": keyword_scaled, "coverage": coverage, "faq": faq}
         return np.stack([columns[name] for name in SIGNALS], axis=1).astype(np.float32)
