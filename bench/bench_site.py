@@ -7,6 +7,7 @@ using/ folders into a fresh index and reports what a site owner would check:
   share answered from their own entry (the lead cites that entry and quotes it);
 - the share of answers holding a fragment: a quoted sentence that starts mid-sentence (lowercase,
   punctuation) or ends without closing punctuation;
+- the time of the first question of the process, then warm p50/p95;
 - sample answers to questions of our own, as a reader sees them.
 
     python bench/bench_site.py [--docs /usr/share/doc/python3.11/html] [--folders faq,tutorial,...] [--index DIR]
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -111,8 +113,11 @@ def main() -> None:
         questions = faq_questions(args.docs) if "faq" in folders else []
         answered, page_first, broken, asked = 0, 0, 0, 0
         misses: list[str] = []
+        latencies = []
         for page, question in questions:
+            began = time.perf_counter()
             answer = assistant.ask(question)
+            latencies.append((time.perf_counter() - began) * 1000)
             asked += 1
             lead = answer.citations[0] if answer.citations and not answer.refused else None
             own = lead is not None and lead.doc_id == page and lead.section == question and bool(lead.spans)
@@ -125,6 +130,9 @@ def main() -> None:
             print(f"FAQ questions asked word for word: {asked}; answered from their own entry: "
                   f"{answered / asked:.2f} (citing their own page first: {page_first / asked:.2f}); "
                   f"answers holding a fragment: {broken / asked:.3f}")
+            warm = sorted(latencies[1:])
+            print(f"latency: first question of the process {latencies[0]:.0f} ms; then p50 "
+                  f"{statistics.median(warm):.1f} ms, p95 {warm[int(0.95 * (len(warm) - 1))]:.1f} ms")
             print("some misses:\n" + "\n".join(misses))
         print("\nsample answers:")
         for question in SAMPLES[:args.samples]:
