@@ -130,7 +130,8 @@ def read_article(path: Path, doc_id: str = "") -> Article:
 
 
 def _decoded(data: bytes, html: bool) -> str:
-    """UTF-8 (or UTF-16 with its byte-order mark), else the charset an HTML page declares."""
+    """UTF-8 (or UTF-16 with its byte-order mark), else the charset an HTML page declares (windows-1252
+    when it declares none)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
@@ -143,9 +144,10 @@ def _decoded(data: bytes, html: bool) -> str:
     except UnicodeDecodeError:
         pass
     declared = re.search(rb"""<meta[^>]+charset=["']?([\w-]+)""", data[:4096], re.IGNORECASE) if html else None
-    if declared:
+    # An HTML page that declares nothing is windows-1252, as the HTML standard reads legacy pages.
+    for encoding in ([declared.group(1).decode("ascii")] if declared else ["windows-1252"] if html else []):
         try:
-            return data.decode(declared.group(1).decode("ascii"))
+            return data.decode(encoding)
         except (LookupError, UnicodeDecodeError):
             pass
     raise UnreadableArticle("not UTF-8 text, and it declares no other encoding that fits: save it as UTF-8")

@@ -14,6 +14,7 @@ way; its front matter gives the title.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # A site's name after its page title: "Programming FAQ — Python 3.11.2 documentation".
 _SITE_SUFFIX = re.compile(r"\s+[—|–·:-]\s+[^—|–·:]+$")
+_SEPARATOR = re.compile(r"\s+[—|–·:-]\s+")
 _QA = re.compile(r"(?:Q|Question)\s*[:.)-]", re.IGNORECASE)
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n(?:---|\.\.\.)\n", re.DOTALL)
 
@@ -44,12 +46,29 @@ def html_text(raw: str) -> Extracted:
     faq = _json_ld_faq(soup)
     _prepare(soup)
     main = trafilatura.extract(str(soup), output_format="html", include_formatting=True, include_tables=True,
-                               include_comments=False, favor_recall=True, deduplicate=False)
+                               include_comments=False, favor_recall=True, deduplicate=False, config=_config())
     text = _structured(BeautifulSoup(main or "", "html.parser"))
+    if not text.strip():
+        # trafilatura gives up on a page too short for its statistics: its body without the
+        # page furniture is then the main text (a one-paragraph answer page is still a page).
+        for furniture in soup.select("head, title, header, footer, aside, form, [role=banner], [role=contentinfo]"):
+            furniture.decompose()
+        text = _structured(soup.body or soup)
     missing = [(q, a) for q, a in faq if q not in text]
     if missing:
         text += "## Frequently asked questions\n" + "".join(f"### {q}\n{a}\n" for q, a in missing)
     return Extracted(title, text)
+
+
+@functools.lru_cache(maxsize=1)
+def _config() -> Any:
+    """trafilatura's settings, but a short page keeps its extracted structure: below 250 characters
+    it would otherwise fall back to a flat text that keeps the header's links."""
+    from trafilatura.settings import use_config
+
+    config = use_config()
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "1")
+    return config
 
 
 def markdown_text(raw: str) -> Extracted:
@@ -70,11 +89,16 @@ def markdown_text(raw: str) -> Extracted:
 
 
 def _page_title(soup: BeautifulSoup) -> str:
-    if h1 := soup.find("h1"):
-        return _inline(h1)
-    if (tag := soup.find("title")) and (title := " ".join(tag.get_text(" ").split())):
-        return _SITE_SUFFIX.sub("", title) or title
-    return ""
+    """The page's `<h1>`, unless it only names the site ("Node.js documentation" in every page's
+    header, while `<title>` says "Assert | Node.js documentation"); else `<title>` without the site."""
+    tag = soup.find("title")
+    title = " ".join(tag.get_text(" ").split()) if tag else ""
+    parts = [p.casefold() for p in _SEPARATOR.split(title)]
+    h1 = soup.find("h1")
+    heading = _inline(h1) if h1 else ""
+    if heading and not (len(parts) > 1 and heading.casefold() in parts[1:]):
+        return heading
+    return _SITE_SUFFIX.sub("", title) or title
 
 
 def _prepare(soup: BeautifulSoup) -> None:
@@ -86,7 +110,8 @@ def _prepare(soup: BeautifulSoup) -> None:
     for term in soup.find_all("dt"):
         answer = term.find_next_sibling("dd")
         if answer is not None and _inline(term).endswith("?"):
-            term.name, answer.name = "h3", "div"
+            # An answer of bare text is a paragraph (the extractor drops text loose in a <div>).
+            term.name, answer.name = "h3", "div" if answer.find(_BLOCK - {"li"}) else "p"
     for pre in soup.find_all("pre"):
         if pre.find("code") is None:  # trafilatura reads a bare <pre> as a quotation
             code = soup.new_tag("code")
@@ -164,7 +189,7 @@ def _blocks(node: Tag, lines: list[str], depth: int) -> None:
                 lines.extend(["```", *code, "```"])
         elif name == "table":
             for row in child.find_all("tr"):
-                cells = [_inline(cell) for cell in row.find_all(["td", "th"])]
+                cells = [_cell(cell) for cell in row.find_all(["td", "th"])]
                 if any(cells):
                     lines.append("| " + " | ".join(cells) + " |")
         elif name == "blockquote":
@@ -213,6 +238,13 @@ _BLOCK = {"p", "div", "section", "article", "main", "ul", "ol", "pre", "table", 
 
 def _is_block(tag: Tag) -> bool:
     return tag.name in _BLOCK or (tag.name == "code" and "\n" in tag.get_text().strip("\n"))
+
+
+def _cell(cell: Tag) -> str:
+    """A table cell's text; paragraphs or items inside it stay apart ("first. Don't", not "first.Don't")."""
+    for block in cell.find_all(["p", "li", "br", "div"]):
+        block.insert_after(" ")
+    return _inline(cell)
 
 
 def _inline(tag: Tag) -> str:

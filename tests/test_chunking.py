@@ -83,6 +83,14 @@ def test_html_article_title_and_text_without_markup(tmp_path: Path) -> None:
     assert article.title == "Heading"  # the page's own <h1>, else its <title> without the site's name
     path.write_text("<title>Hostile &amp; page — Example Site</title><p>Only a paragraph here.</p>", encoding="utf-8")
     assert read_article(path).title == "Hostile & page"
+    # A header <h1> that only names the site (as on every page of the Node.js docs) is not the title.
+    path.write_text("<title>Assert | Node.js Docs</title><header><h1>Node.js docs</h1></header><main>"
+                    "<p>The assert module provides a set of assertion functions for verifying invariants.</p>"
+                    "<table><tr><th>Mode</th><th>Meaning</th></tr><tr><td>strict</td>"
+                    "<td><p>Deep equality is strict.</p><p>Types must match.</p></td></tr></table></main>",
+                    encoding="utf-8")
+    page = read_article(path)
+    assert page.title == "Assert" and "| strict | Deep equality is strict. Types must match. |" in page.text
     assert "alert(1)" not in article.text
     assert "First bold sentence. Second one." in article.text
     assert "<script>alert(2)</script> is shown as text." in article.text

@@ -86,15 +86,18 @@ def test_bad_files_are_skipped_one_warning_each_and_owners_pick_with_globs(tmp_p
                                          encoding="utf-8")
     (tmp_path / "wide.txt").write_bytes("A page saved as UTF-16.".encode("utf-16"))
     (tmp_path / "odd.txt").write_bytes(b"caf\xe9 \xff\xfe in no declared encoding")
+    (tmp_path / "legacy.html").write_bytes(b"<title>Legacy</title><p>A caf\xe9 page that declares no charset.</p>")
     warnings: list[str] = []
     found = {a.doc_id: a for a in read_articles([tmp_path], warnings.append)}
-    assert set(found) == {"a/deep/page", "wide"} and found["wide"].text == "A page saved as UTF-16."
+    assert set(found) == {"a/deep/page", "wide", "legacy"} and found["wide"].text == "A page saved as UTF-16."
+    assert "A café page" in found["legacy"].text  # an HTML page that declares nothing is windows-1252
     assert len(warnings) == 5, warnings
     joined = "\n".join(warnings)
     for why in ("symbolic link", "hidden folder", "hidden file", "no main text", "not UTF-8"):
         assert why in joined
     assert [a.doc_id for a in read_articles([tmp_path], lambda _: None, include=["a/*"])] == ["a/deep/page"]
     assert [a.doc_id for a in read_articles([tmp_path], lambda _: None, exclude=["a/*", "*.html"])] == ["wide"]
+    assert "legacy" not in {a.doc_id for a in read_articles([tmp_path], lambda _: None, exclude=["legacy*"])}
 
 
 def test_a_site_is_ingested_asked_and_its_pages_served_under_their_path(tmp_path: Path) -> None:
@@ -116,3 +119,14 @@ def test_a_site_is_ingested_asked_and_its_pages_served_under_their_path(tmp_path
         assert page.status_code == 200 and "Pathkit FAQ" in page.text and "<mark" in page.text
         assert httpx.get(f"{url}/articles/docs/faq/missing", timeout=30).status_code == 404
         assert httpx.get(f"{url}/articles/..%2F..%2Fetc%2Fpasswd", timeout=30).status_code == 404
+
+
+def test_a_page_too_short_for_the_extractor_keeps_its_text_without_the_furniture(tmp_path: Path) -> None:
+    page = tmp_path / "short.html"
+    page.write_text("<html><head><title>Refunds | Shop</title></head><body><header><a href='/'>Shop</a></header>"
+                    "<main><h2>Can I get a refund?</h2><p>Yes, within 30 days.</p></main>"
+                    "<footer>© Shop</footer></body></html>", encoding="utf-8")
+    [article] = read_articles([tmp_path], lambda message: None)
+    assert article.title == "Refunds" and "Shop" not in article.text
+    faq = [c for c in chunk_article(article, Settings()) if c.kind == "faq"]
+    assert [c.section for c in faq] == ["Can I get a refund?"] and faq[0].text.endswith("Yes, within 30 days.")
