@@ -69,11 +69,11 @@ def discover(paths: Iterable[Path], warn: Callable[[str], None] = lambda _: None
                     if (not include or any(fnmatch(relative, g) for g in include)) \
                             and not any(fnmatch(relative, g) for g in exclude):
                         found.setdefault(child, relative)
-    stems = Counter(_stem(relative) for relative in found.values())
-    return sorted(((_stem(r) if stems[_stem(r)] == 1 else r), p) for p, r in found.items())
+    stems = Counter(_without_suffix(relative) for relative in found.values())
+    return sorted(((_without_suffix(r) if stems[_without_suffix(r)] == 1 else r), p) for p, r in found.items())
 
 
-def _stem(relative: str) -> str:
+def _without_suffix(relative: str) -> str:
     return relative.rsplit(".", 1)[0] if "." in relative.rsplit("/", 1)[-1] else relative
 
 

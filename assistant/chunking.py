@@ -50,7 +50,7 @@ _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 # "### How do I ...?": a question heading starts a FAQ entry in any article.
 _QUESTION_HEADING = re.compile(r"^\s{0,3}#{2,4}\s+.+\?\s*$")
 # A fenced code block (stored text of HTML and Markdown articles): one unit, never split, never quoted.
-_FENCE = "```"
+FENCE = "```"
 _ITEM_MARKER = re.compile(r"\s*(?:[-*•]|>)\s+")
 
 
@@ -80,7 +80,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
 
 
 def _line_sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    if text.startswith(_FENCE, start):
+    if text.startswith(FENCE, start):
         yield (start, end)  # a code block is one unit
         return
     if marker := _ITEM_MARKER.match(text, start, end):
@@ -138,9 +138,9 @@ def _lines(text: str, start: int, end: int) -> Iterator[Line]:
         newline = text.find("\n", pos, end)
         stop = end if newline == -1 else newline
         line = text[pos:stop]
-        if line.strip() == _FENCE:
-            closing = text.find(f"\n{_FENCE}", stop, end)
-            stop = end if closing == -1 else min(end, closing + 1 + len(_FENCE))
+        if line.strip() == FENCE:
+            closing = text.find(f"\n{FENCE}", stop, end)
+            stop = end if closing == -1 else min(end, closing + 1 + len(FENCE))
             if previous is not None:
                 yield previous
             previous = None
@@ -207,7 +207,7 @@ class _ChunkBuilder:
 
     def feed(self, line: Line) -> None:
         text = line.stripped
-        if text.startswith(_FENCE):
+        if text.startswith(FENCE):
             self.body.append(line)
             return
         if _NAVIGATION_LINE.match(text):
@@ -298,7 +298,7 @@ def chunk_sentences(chunk: Chunk, text: str) -> list[tuple[int, int, bool]]:
     sentence that a code block interrupted."""
     spans = split_sentences(text, chunk.start, chunk.end)
     return [(start, end, _quotable(text[start:end], chunk.title)
-             and not (text[start].islower() and text[max(0, start - 8):start].rstrip().endswith(_FENCE)))
+             and not (text[start].islower() and text[max(0, start - 8):start].rstrip().endswith(FENCE)))
             for start, end in spans]
 
 
@@ -307,4 +307,4 @@ def _quotable(sentence: str, title: str) -> bool:
     headline names a story rather than tells it, and code is shown, never quoted as prose."""
     headline = sentence.strip() == title or title.endswith("…") and sentence.startswith(title[:-1])
     return not sentence.rstrip("\"”’')").endswith(("?", ":")) and not headline \
-        and not sentence.startswith(_FENCE) and not _MD_HEADING.match(sentence)
+        and not sentence.startswith(FENCE) and not _MD_HEADING.match(sentence)

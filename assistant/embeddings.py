@@ -229,15 +229,19 @@ def export_folder(name: str) -> Path:
     return cache / "cited-assistant" / "onnx" / f"{re.sub(r'[^A-Za-z0-9.-]+', '-', name)[-40:]}-{source}"
 
 
+def ensure_export(name: str) -> str:
+    """Make the model's ONNX export if this machine has none; "" when it is there, else why not."""
+    folder = export_folder(name)
+    if exported(folder, name):
+        return ""
+    try:
+        return "" if export_onnx(load_embedder(name), folder) else "the model is not a mean-pooled transformer"
+    except (OSError, RuntimeError, ValueError) as exc:  # torch's OnnxExporterError is a RuntimeError
+        return f"{type(exc).__name__}: {exc}"
+
+
 @functools.lru_cache(maxsize=4)
 def load_query_embedder(name: str) -> Embedder:
     """For questions: the model's ONNX export (made now if ingest did not make it here), else, for a
     model it does not cover or where it cannot be written, the model itself."""
-    folder = export_folder(name)
-    if not exported(folder, name):
-        try:
-            if not export_onnx(load_embedder(name), folder):
-                return load_embedder(name)
-        except (OSError, RuntimeError, ValueError):
-            return load_embedder(name)
-    return OnnxEmbedder(folder)
+    return load_embedder(name) if ensure_export(name) else OnnxEmbedder(export_folder(name))

@@ -184,7 +184,7 @@ def _blocks(node: Tag, lines: list[str], depth: int) -> None:
         elif name in ("ul", "ol"):
             for item in child.find_all("li", recursive=False):
                 _item(item, lines, depth)
-        elif name == "pre" or (name == "code" and "\n" in child.get_text()):
+        elif name in ("pre", "code"):  # a <code> that is a block holds lines (`_is_block`)
             if code := _code(child.get_text()):
                 lines.extend(["```", *code, "```"])
         elif name == "table":
@@ -248,7 +248,7 @@ def _cell(cell: Tag) -> str:
 
 
 def _inline(tag: Tag) -> str:
-    return " ".join(tag.get_text(" " if tag.name in ("tr", "dl") else "").split()).replace("¶", "").strip()
+    return " ".join(tag.get_text("").split()).replace("¶", "").strip()
 
 
 def _inline_all(nodes: list[Tag | NavigableString]) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 from .articles import read_articles
 from .chunking import chunk_article, chunk_sentences, embedding_text
 from .config import Settings
-from .embeddings import Embedder, export_folder, export_onnx, exported, load_embedder
+from .embeddings import Embedder, ensure_export, load_embedder
 from .errors import IndexMismatchError, StoreUnavailableError, UserInputError
 from .store import (
     FileEntry,
@@ -105,14 +105,8 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
 
 def _export_query_model(settings: Settings, warn: Callable[[str], None]) -> None:
     """Export the model to ONNX, once per machine, so that questions are embedded without torch."""
-    folder = export_folder(settings.model)
-    if exported(folder, settings.model):
-        return
-    try:
-        if not export_onnx(load_embedder(settings.model), folder):
-            warn(f"The model {settings.model} has no ONNX export here (not mean-pooled): questions use the model.")
-    except Exception as exc:  # noqa: BLE001 - the index is built; only the faster query path is missing
-        warn(f"Could not export the model to ONNX ({type(exc).__name__}: {exc}): questions use the model itself.")
+    if why := ensure_export(settings.model):
+        warn(f"No ONNX export of {settings.model} ({why}): questions will use the model itself.")
 
 
 def _previous(settings: Settings, rebuild: bool, warn: Callable[[str], None]) -> Manifest | None:

@@ -26,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from .chunking import FENCE
 from .config import Settings
 from .engine import Assistant
 from .errors import AssistantError, UserInputError
@@ -260,7 +261,7 @@ def _blocks(lines: list[list[str]]) -> str:
     for pieces in lines:
         line = "".join(pieces)
         bare = re.sub(r"<[^>]+>", "", line)
-        if bare.strip() == "```":
+        if bare.strip() == FENCE:
             out.append("</pre>" if code else '<pre class="code">')
             code = not code
             continue
