@@ -21,7 +21,7 @@ from .config import Settings
 from .types import Article, Chunk
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
-CHUNKER_VERSION = 5
+CHUNKER_VERSION = 6  # 6: ids name the title and section too
 
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "inc", "jr", "sr", "no",
@@ -65,9 +65,10 @@ class Line:
         return self.text.strip()
 
 
-def chunk_id(doc_id: str, start: int, end: int, text: str) -> str:
-    """Content-hash id: the same text at the same place always gets the same id."""
-    return hashlib.sha256(f"{doc_id}\0{start}\0{end}\0{text}".encode()).hexdigest()[:32]
+def content_id(doc_id: str, start: int, end: int, *texts: str) -> str:
+    """Content-hash id of a chunk or sentence: the same text at the same place (in an article of
+    the same title, under the same section) always gets the same id, and so its stored vector."""
+    return hashlib.sha256("\0".join([doc_id, str(start), str(end), *texts]).encode()).hexdigest()[:32]
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -275,7 +276,7 @@ class _ChunkBuilder:
     def _add(self, kind: str, section: str, start: int, end: int) -> None:
         text = self.article.text[start:end]
         self.chunks.append(Chunk(
-            id=chunk_id(self.article.doc_id, start, end, text),
+            id=content_id(self.article.doc_id, start, end, self.article.title, section, text),
             doc_id=self.article.doc_id,
             title=self.article.title,
             section=section,

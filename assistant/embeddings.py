@@ -29,6 +29,7 @@ import numpy as np
 from .config import DEFAULT_MODEL
 from .errors import UserInputError
 
+BATCH = 16  # texts per forward pass at ingest (bench/bench_ingest.py compares sizes)
 _PACKAGED_NAMES = {DEFAULT_MODEL.lower(), "sentence-transformers/" + DEFAULT_MODEL.lower()}
 
 
@@ -241,7 +242,27 @@ def ensure_export(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def load_query_embedder(name: str) -> Embedder:
-    """For questions: the model's ONNX export (made now if ingest did not make it here), else, for a
+def load_fast_embedder(name: str) -> Embedder:
+    """For ingest and questions: the model's ONNX export (made now if there is none), else, for a
     model it does not cover or where it cannot be written, the model itself."""
     return load_embedder(name) if ensure_export(name) else OnnxEmbedder(export_folder(name))
+
+
+def embed_by_length(embedder: Embedder, texts: Sequence[str], tokens: bool = False, batch: int = BATCH
+                    ) -> tuple[np.ndarray, list[Tokens]]:
+    """Embed `texts` in batches of similar length (little padding), each once; rows in input order.
+    With `tokens`, each text's token vectors too."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    found: list[Tokens | None] = [None] * len(texts)
+    for start in range(0, len(order), batch):
+        rows = order[start:start + batch]
+        part = [texts[i] for i in rows]
+        if tokens:
+            got, got_tokens = embedder.embed_tokens(part)
+            for i, t in zip(rows, got_tokens, strict=True):
+                found[i] = t
+        else:
+            got = embedder.embed(part)
+        vectors[rows] = got
+    return vectors, [t for t in found if t is not None]

@@ -10,6 +10,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from .answer import Answerer, ExtractiveAnswerer
 from .chat import contextualize
 from .config import Settings
@@ -82,9 +84,6 @@ class Assistant:
             retrieval = max(retrieval, as_asked, key=lambda r: r.strength)
         return retrieval
 
-    def articles(self) -> list[Article]:
-        return self.index.articles()
-
     def article(self, doc_id: str) -> Article:
         return self.index.article(doc_id)
 
@@ -92,10 +91,12 @@ class Assistant:
         """The articles' own FAQ questions, the suggested openers: taken in turn from each article
         with a FAQ (a site's first few suggestions span its FAQ pages, not one page's first
         entries), short questions before long ones, in reading order within each."""
+        lexicon = self.index.lexicon
         by_article: dict[str, list[FaqEntry]] = {}
-        for c in self.index.chunks():
-            if c.kind == "faq":
-                by_article.setdefault(c.doc_id, []).append(FaqEntry(c.doc_id, c.section, c.start, c.end))
+        for p in np.flatnonzero(lexicon.chunk_faq):
+            doc_id = lexicon.doc_ids[lexicon.chunk_doc[p]]
+            by_article.setdefault(doc_id, []).append(FaqEntry(doc_id, lexicon.chunk_section[p],
+                                                              int(lexicon.chunk_start[p]), int(lexicon.chunk_end[p])))
         queues = [sorted(entries, key=lambda e: len(e.question) > _LONG_QUESTION) for entries in by_article.values()]
         return [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
 
@@ -104,7 +105,7 @@ class Assistant:
         return {
             "ok": True,
             "articles": len(manifest.files),
-            "chunks": len(self.index.chunks()),
+            "chunks": len(self.index.lexicon.chunk_ids),
             "model": manifest.model,
             "dimension": manifest.dimension,
             "generation": manifest.generation,

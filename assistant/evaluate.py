@@ -372,7 +372,7 @@ def open_asker(engine: str, settings: Settings, url: str | None) -> tuple[Asker,
 
     assistant = Assistant.open(settings)
     return assistant, {"assistant": __version__, "engine": "ours", "model": settings.model,
-                       "manifest": assistant.index.manifest.to_dict()}
+                       "index": assistant.health()}
 
 
 def run(options: EvalOptions, settings: Settings) -> int:

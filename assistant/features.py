@@ -67,23 +67,24 @@ class FeatureBuilder:
         focus_weights = np.array(list(retrieval.focus.values()), dtype=np.float32)
         seen: set[int] = set()
         found = []
+        lexicon = self.index.lexicon
         for rank, (passage, ids) in enumerate(zip(retrieval.passages, retrieval.sentence_ids, strict=True)):
-            text = self.index.article(passage.chunk.doc_id).text
-            sims = self.index.sentence_vectors[ids] @ retrieval.vector if ids else np.zeros(0)
+            records = self.index.sentences(ids)
+            sims = [float(r.vector @ retrieval.vector) for r in records]
+            rows = [lexicon.sentence(i) for i in ids]
             faq = passage.chunk.kind == "faq"
-            faq_question = max((float(s) for i, s in zip(ids, sims, strict=True) if not self.index.sentences[i][3]),
+            faq_question = max((s for row, s in zip(rows, sims, strict=True) if not row.quotable),
                                default=0.0) if faq else 0.0
             answered = 0  # answer sentences of this FAQ entry seen so far
-            for i, sim in zip(ids, sims, strict=True):
-                _, start, end, quotable = self.index.sentences[i]
-                if not quotable or i in seen:
+            for i, row, record, sim in zip(ids, rows, records, sims, strict=True):
+                if not row.quotable or i in seen:
                     continue
                 seen.add(i)
-                sentence = text[start:end]
+                sentence = record.text
                 sentence_terms = self._sentence_terms(i, sentence)
-                coverage = self._coverage(retrieval, i, sentence_terms)
-                row = {
-                    "dense": float(sim),
+                coverage = self._coverage(retrieval, record.tokens, sentence_terms)
+                features = {
+                    "dense": sim,
                     "overlap": _share(retrieval.term_weights, sentence_terms),
                     "focus": _share(retrieval.focus, sentence_terms),
                     "bm25": self._bm25(retrieval.term_weights, sentence_terms),
@@ -100,9 +101,9 @@ class FeatureBuilder:
                                  default=0.0) / retrieval.unseen_idf,
                 }
                 answered += faq
-                found.append(Candidate(i, rank, start, end, sentence,
-                                       np.array([row[name] for name in SENTENCE_FEATURES], dtype=np.float32),
-                                       self.index.sentence_vectors[i], coverage))
+                found.append(Candidate(i, rank, row.start, row.end, sentence,
+                                       np.array([features[name] for name in SENTENCE_FEATURES], dtype=np.float32),
+                                       record.vector, coverage))
         return found
 
     def _sentence_terms(self, i: int, sentence: str) -> list[str]:
@@ -110,9 +111,9 @@ class FeatureBuilder:
             self._terms[i] = terms(sentence)
         return self._terms[i]
 
-    def _coverage(self, retrieval: Retrieval, i: int, sentence_terms: list[str]) -> np.ndarray:
+    @staticmethod
+    def _coverage(retrieval: Retrieval, tokens: np.ndarray, sentence_terms: list[str]) -> np.ndarray:
         """Per focus word: 1 when the sentence uses the word itself, else its best token cosine."""
-        tokens = np.asarray(self.index.sentence_tokens(i), dtype=np.float32)
         if not len(retrieval.focus_vectors) or not len(tokens):
             return np.zeros(len(retrieval.focus_vectors), dtype=np.float32)
         aligned = (retrieval.focus_vectors @ tokens.T).max(axis=1)

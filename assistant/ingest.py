@@ -13,21 +13,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from .articles import read_articles
-from .chunking import chunk_article, chunk_sentences, embedding_text
+from .chunking import chunk_article, chunk_sentences, content_id, embedding_text
 from .config import Settings
-from .embeddings import Embedder, ensure_export, load_embedder
+from .embeddings import Embedder, embed_by_length, ensure_export, load_fast_embedder
 from .errors import IndexMismatchError, StoreUnavailableError, UserInputError
+from .lexicon import build_lexicon
 from .store import (
     FileEntry,
-    Generation,
     IndexWriter,
     Manifest,
+    Store,
+    article_key,
     chunking_settings,
-    read_generation,
-    read_manifest,
+    collect_garbage,
+    remove_older_format,
+    sweep_killed,
+    where,
     writer_lock,
 )
 from .types import Article, Chunk
@@ -80,10 +82,11 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
         warn(message)
 
     with writer_lock(settings.index_dir):
-        old = _previous(settings, rebuild, warn)
+        store = Store.open(settings, create=True)
+        old = _previous(store, settings, rebuild, warn)
+        sweep_killed(store)
         found = read_articles(settings.corpus, skipped, settings.include, settings.exclude)
-        old_generation = read_generation(settings.index_dir, old.generation) if old else None
-        articles = _merge(found, old, old_generation, settings.corpus)
+        articles = _merge(found, old, store, settings.corpus)
         if not articles:
             raise UserInputError(
                 f"No readable articles in {', '.join(map(str, settings.corpus))}: "
@@ -97,8 +100,9 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
             report.chunks_kept = sum(len(e.chunk_ids) for e in old.files.values())
             report.generation = old.generation
         else:
-            _write_generation(settings, articles, old, old_generation, kept_docs, report, progress)
-        _export_query_model(settings, warn)
+            _write_generation(settings, store, articles, old, kept_docs, report, progress, warn)
+        if not settings.chroma_host:
+            remove_older_format(settings.index_dir)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -109,26 +113,26 @@ def _export_query_model(settings: Settings, warn: Callable[[str], None]) -> None
         warn(f"No ONNX export of {settings.model} ({why}): questions will use the model itself.")
 
 
-def _previous(settings: Settings, rebuild: bool, warn: Callable[[str], None]) -> Manifest | None:
-    """The live manifest to build on, or None to start from scratch."""
+def _previous(store: Store, settings: Settings, rebuild: bool, warn: Callable[[str], None]) -> Manifest | None:
+    """The live manifest to build on, or None to start a new epoch from scratch."""
     if rebuild:
         return None
     try:
-        old = read_manifest(settings.index_dir, any_format=True)
-    except IndexMismatchError as exc:
-        raise IndexMismatchError(f"{exc} (or delete the folder)") from None
+        old = store.live()
+    except IndexMismatchError:
+        warn(f"The index in {where(settings)} is damaged or from an older version: rebuilding it.")
+        return None
     if old and (old.model != settings.model or old.chunking != chunking_settings(settings)):
-        warn(f"The index in {settings.index_dir} was built with other settings (model {old.model}, "
+        warn(f"The index in {where(settings)} was built with other settings (model {old.model}, "
              f"chunking {old.chunking}): rebuilding it with model {settings.model}.")
         return None
     return old
 
 
-def _merge(found: list[Article], old: Manifest | None, old_generation: Generation | None,
-           corpus: tuple[Path, ...]) -> list[Article]:
+def _merge(found: list[Article], old: Manifest | None, store: Store, corpus: tuple[Path, ...]) -> list[Article]:
     """The articles of the new generation: those found now, plus earlier ones outside the scanned
     paths whose files still exist (so `ingest extra.md` adds to the index instead of replacing it)."""
-    if old is None or old_generation is None:
+    if old is None:
         return found
     found_ids = {a.doc_id for a in found}
     scanned = [p.resolve() for p in corpus]
@@ -139,8 +143,10 @@ def _merge(found: list[Article], old: Manifest | None, old_generation: Generatio
     ]
     if not carried:
         return found
-    previous = {a.doc_id: a for a in old_generation.articles}
-    return found + [previous[d] for d in carried if d in previous]
+    keys = {d: article_key(d, old.files[d].sha256) for d in carried}
+    texts = store.texts(old.epoch, list(keys.values()))
+    return found + [Article(d, old.files[d].path, old.files[d].title, texts[keys[d]], old.files[d].sha256)
+                    for d in carried if keys[d] in texts]
 
 
 def _unchanged(articles: list[Article], old: Manifest | None) -> set[str]:
@@ -149,75 +155,80 @@ def _unchanged(articles: list[Article], old: Manifest | None) -> set[str]:
     return {a.doc_id for a in articles if a.doc_id in old.files and old.files[a.doc_id].sha256 == a.sha256}
 
 
-def _write_generation(settings: Settings, articles: list[Article], old: Manifest | None,
-                      old_generation: Generation | None, kept_docs: set[str], report: IngestReport,
-                      progress: bool) -> None:
-    embedder = load_embedder(settings.model)
+def _write_generation(settings: Settings, store: Store, articles: list[Article], old: Manifest | None,
+                      kept_docs: set[str], report: IngestReport, progress: bool, warn: Callable[[str], None]
+                      ) -> None:
+    """Chunk every article (cheap, and the same text gives the same ids), embed and write only the
+    chunks and sentences the epoch does not hold yet, in batches, then swap the new generation in."""
+    _export_query_model(settings, warn)
+    embedder = load_fast_embedder(settings.model)
     generation = time.strftime("g%Y%m%d%H%M%S") + f"{time.time_ns() % 1_000_000:06d}"
-    writer = IndexWriter(settings, generation, embedder)
-    old_chunks = {c.id: c for c in old_generation.chunks} if old_generation else {}
-    old_sentences = _sentence_vectors_by_doc(old_generation) if old_generation else {}
+    epoch = old.epoch if old else generation
+    writer = IndexWriter(store, generation, epoch, embedder.dimension)
     manifest = Manifest(model=settings.model, dimension=embedder.dimension, chunking=chunking_settings(settings),
-                        generation=generation, collection=writer.collection)
-    all_chunks: list[Chunk] = []
-    all_sentences: list[tuple[str, int, int, bool]] = []
-    sentence_vectors: list[np.ndarray] = []
-    token_vectors: list[np.ndarray] = []
+                        generation=generation, epoch=epoch)
+    batch = _Batch(writer, embedder)
+    all_chunks: list[list[Chunk]] = []
+    all_sentences: list[list[tuple[str, int, int, bool]]] = []
     for article in _progress(articles, progress):
-        if article.doc_id in kept_docs and old is not None:
-            chunks = [old_chunks[i] for i in old.files[article.doc_id].chunk_ids if i in old_chunks]
-        else:
-            chunks = chunk_article(article, settings)
-        reused = writer.stored_vectors(old.collection, [c.id for c in chunks]) if old else {}
-        fresh = [c for c in chunks if c.id not in reused]
-        fresh_vectors = embedder.embed([embedding_text(c) for c in fresh])
-        vectors = dict(reused) | {c.id: v for c, v in zip(fresh, fresh_vectors, strict=True)}
-        writer.add_chunks(chunks, np.stack([vectors[c.id] for c in chunks]) if chunks else np.zeros((0, 1)))
-        known = old_sentences.get(article.doc_id) if article.doc_id in kept_docs else None
-        spans, span_vectors, span_tokens = _sentences(article, chunks, embedder, known)
-        all_sentences.extend((article.doc_id, s, e, quotable) for s, e, quotable in spans)
-        sentence_vectors.append(span_vectors)
-        token_vectors.extend(span_tokens)
-        all_chunks.extend(chunks)
+        chunks = chunk_article(article, settings)
+        spans = sorted({span for c in chunks for span in chunk_sentences(c, article.text)})
+        sentences = [(content_id(article.doc_id, s, e, article.text[s:e]), s, e, quotable) for s, e, quotable in spans]
+        if article.doc_id not in kept_docs:
+            have_chunks = writer.existing("chunks", [c.id for c in chunks])
+            have_sentences = writer.existing("sentences", [i for i, *_ in sentences])
+            batch.chunks.extend(c for c in chunks if c.id not in have_chunks)
+            batch.sentences.extend((i, article.doc_id, article.text[s:e]) for i, s, e, _ in sentences
+                                   if i not in have_sentences)
+            batch.articles.append(article)
+            batch.flush_when_full()
+        all_chunks.append(chunks)
+        all_sentences.append(sentences)
         manifest.files[article.doc_id] = FileEntry(path=article.path, sha256=article.sha256, title=article.title,
                                                    chunk_ids=[c.id for c in chunks])
-        report.chunks_added += len(fresh)
+    batch.flush()
+    used = {"chunks": {c.id for cs in all_chunks for c in cs}, "sentences": {i for ss in all_sentences for i, *_ in ss},
+            "articles": {article_key(a.doc_id, a.sha256) for a in articles}}
+    if old is not None:
+        gone = [d for d in old.files if d not in kept_docs]  # changed or removed
+        manifest.retired = {kind: sorted(writer.ids_of(kind, gone) - used[kind]) for kind in used}
     old_ids = {i for e in old.files.values() for i in e.chunk_ids} if old else set()
-    new_ids = {c.id for c in all_chunks}
-    report.chunks_kept = len(new_ids & old_ids)
-    report.chunks_added = len(new_ids - old_ids)
-    report.chunks_removed = len(old_ids - new_ids)
-    vectors_matrix = np.concatenate(sentence_vectors) if sentence_vectors else np.zeros((0, embedder.dimension))
-    offsets = np.concatenate([[0], np.cumsum([len(t) for t in token_vectors], dtype=np.int64)]).astype(np.int64)
-    tokens = np.concatenate(token_vectors) if token_vectors else np.zeros((0, embedder.dimension))
-    writer.commit(manifest, Generation(all_chunks, articles, all_sentences, vectors_matrix.astype(np.float32),
-                                       tokens.astype(np.float16), offsets))
-    writer.remove_stale(keep={generation} | ({old.generation} if old else set()))
+    report.chunks_kept = len(used["chunks"] & old_ids)
+    report.chunks_added = len(used["chunks"] - old_ids)
+    report.chunks_removed = len(old_ids - used["chunks"])
+    writer.commit(manifest, build_lexicon(articles, all_chunks, all_sentences))
+    collect_garbage(store, manifest, old, used)
     report.generation = generation
 
 
-def _sentence_vectors_by_doc(generation: Generation) -> dict[str, dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]]:
-    """Each article's sentence vectors and token vectors by span, to reuse for an unchanged text."""
-    by_doc: dict[str, dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]] = {}
-    for i, ((doc_id, start, end, _), vector) in enumerate(zip(generation.sentences, generation.sentence_vectors,
-                                                              strict=True)):
-        by_doc.setdefault(doc_id, {})[(start, end)] = (vector, np.asarray(generation.tokens(i)))
-    return by_doc
+class _Batch:
+    """Chunks, sentences and articles waiting to be embedded and written: flushed every few
+    hundred texts, so memory stays bounded whatever the corpus."""
 
+    size = 512
 
-def _sentences(article: Article, chunks: list[Chunk], embedder: Embedder,
-               known: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] | None
-               ) -> tuple[list[tuple[int, int, bool]], np.ndarray, list[np.ndarray]]:
-    """The article's sentences, their vectors and their token vectors, reusing those of an unchanged text."""
-    spans = sorted({span for c in chunks for span in chunk_sentences(c, article.text)})
-    known = dict(known or {})
-    missing = [(s, e) for s, e, _ in spans if (s, e) not in known]
-    vectors, tokens = embedder.embed_tokens([article.text[s:e] for s, e in missing])
-    known.update({span: (v, t.vectors) for span, v, t in zip(missing, vectors, tokens, strict=True)})
-    if not spans:
-        return spans, np.zeros((0, embedder.dimension), dtype=np.float32), []
-    return (spans, np.stack([known[(s, e)][0] for s, e, _ in spans]),
-            [known[(s, e)][1] for s, e, _ in spans])
+    def __init__(self, writer: IndexWriter, embedder: Embedder):
+        self.writer = writer
+        self.embedder = embedder
+        self.chunks: list[Chunk] = []
+        self.sentences: list[tuple[str, str, str]] = []  # (id, doc_id, text)
+        self.articles: list[Article] = []
+
+    def flush_when_full(self) -> None:
+        if len(self.chunks) + len(self.sentences) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.chunks:
+            vectors = embed_by_length(self.embedder, [embedding_text(c) for c in self.chunks])[0]
+            self.writer.add_chunks(self.chunks, vectors)
+        if self.sentences:
+            vectors, tokens = embed_by_length(self.embedder, [text for *_, text in self.sentences], tokens=True)
+            self.writer.add_sentences([i for i, *_ in self.sentences], [d for _, d, _ in self.sentences],
+                                      [t for *_, t in self.sentences], vectors, [t.vectors for t in tokens])
+        if self.articles:
+            self.writer.add_articles(self.articles)
+        self.chunks, self.sentences, self.articles = [], [], []
 
 
 def _progress(articles: list[Article], enabled: bool) -> list[Article]:

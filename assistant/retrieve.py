@@ -1,10 +1,10 @@
 """Retrieval: six signals per chunk, fused into one ranking by a weighted sum.
 
-- dense: cosine of the query to each chunk's embedding (Chroma, through llama-index);
+- dense: cosine of the query to each chunk's embedding (Chroma's HNSW);
 - sentence: the best cosine of the query to any sentence inside the chunk, which finds the one
   precise sentence a long chunk would dilute; quotable: the same over the sentences an answer may
-  quote (not a FAQ question, not a headline);
-- keyword: BM25 (bm25s) over the chunk text with its title and section, for names and numbers;
+  quote (not a FAQ question, not a headline); from Chroma's HNSW over the sentences;
+- keyword: BM25 over the chunk text with its title and section, for names and numbers;
 - coverage: the IDF-weighted share of the question's words the chunk contains;
 - faq: 1 for a FAQ entry.
 The weights are fitted on bench/tuning.yaml by bench/fit_fusion.py (which prints them) and scaled
@@ -15,10 +15,7 @@ question the best passages cover, which the answerer's refusal rule reads; it do
 from __future__ import annotations
 
 import functools
-import math
 import re
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,18 +23,19 @@ import numpy as np
 
 from .config import Settings
 from .embeddings import Tokens
-from .people import Cast, cast
+from .lexicon import RAW_WORD, Lexicon
+from .people import Cast
 from .store import IndexReader
 from .terms import QUESTION_FILLER, STOPWORDS, stem, terms
 from .terms import WORD as _WORD
-from .types import Chunk, Passage
+from .types import Passage
 
 SIGNALS = ("dense", "sentence", "quotable", "keyword", "coverage", "faq")
 # Fitted: `python bench/fit_fusion.py` (conditional logit on the tuning questions, l2 0.001).
 WEIGHTS = {"dense": 0.198, "sentence": 0.217, "quotable": 0.196, "keyword": 0.280, "coverage": 0.094, "faq": 0.016}
 _CANDIDATES = 30
+_SENTENCE_CANDIDATES = 64
 _FILLER = frozenset(stem(w) for w in QUESTION_FILLER)
-_RAW_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _CONTEXT = re.compile(r"\s*\(.*\)\s*$")  # a follow-up's earlier question, appended by chat.contextualize
 
 
@@ -74,57 +72,6 @@ class Retrieval:
         return max(self.best_sentence, self.best_dense)
 
 
-class KeywordIndex:
-    """BM25 over one generation's chunks, plus the document frequencies used for coverage."""
-
-    def __init__(self, chunks: list[Chunk], sentences: list[tuple[str, int, int, bool]]):
-        # bm25s is imported here so that `assistant --help` stays instant.
-        import bm25s
-
-        self.chunks = chunks
-        self.chunk_terms = [set(terms(f"{c.title} {c.section} {c.text}")) for c in chunks]
-        self._bm25 = bm25s.BM25()
-        self._bm25.index([terms(f"{c.title} {c.section} {c.text}") or ["_"] for c in chunks],
-                         show_progress=False)
-        # Which chunks use each term: a question's coverage of every chunk is a sum over its terms'
-        # postings, not a loop over the chunks.
-        postings: dict[str, list[int]] = {}
-        for i, ts in enumerate(self.chunk_terms):
-            for t in ts:
-                postings.setdefault(t, []).append(i)
-        self.postings = {t: np.array(ids, dtype=np.int64) for t, ids in postings.items()}
-        df = Counter({t: len(ids) for t, ids in postings.items()})
-        n = max(len(chunks), 1)
-        self.idf = {t: math.log(1 + n / f) for t, f in df.items()}
-        self.unseen_idf = math.log(1 + n)
-        self.sentence_members = _sentence_members(chunks, sentences)
-        self.spelling = Speller(f"{c.title} {c.section} {c.text}" for c in chunks)
-        self.no_sentence = len(sentences)
-        self.quotable = np.array([q for *_, q in sentences] + [False], dtype=bool)
-
-    def scores(self, query_terms: list[str]) -> np.ndarray:
-        known = [t for t in query_terms if t in self.idf]
-        if not known:
-            return np.zeros(len(self.chunks), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
-
-    def sentences_of(self, chunk_index: int) -> list[int]:
-        members, offsets = self.sentence_members
-        end = offsets[chunk_index + 1] if chunk_index + 1 < len(offsets) else len(members)
-        return [int(i) for i in members[offsets[chunk_index]:end] if i != self.no_sentence]
-
-    def weight(self, term: str) -> float:
-        return self.idf.get(term, self.unseen_idf)
-
-    def coverage(self, weights: dict[str, float]) -> np.ndarray:
-        """Per chunk, the weighted share of the question's terms it uses."""
-        covered = np.zeros(len(self.chunks), dtype=np.float32)
-        for term, weight in weights.items():
-            if term in self.postings:
-                covered[self.postings[term]] += weight
-        return covered / (sum(weights.values()) or 1.0)
-
-
 class Speller:
     """Corrects a query word that is neither the articles' nor English ("reserch", "wolrd",
     "LeCunn") to the word the articles use one edit away (a swap of neighbours counts as one); the
@@ -135,27 +82,20 @@ class Speller:
 
     min_length = 5
 
-    def __init__(self, texts: Iterable[str]):
-        counts: Counter[str] = Counter()
-        forms: Counter[str] = Counter()
-        for text in texts:
-            for word in _RAW_WORD.findall(text):
-                counts[word.lower()] += 1
-                forms[word] += 1
+    def __init__(self, counts: dict[str, int], names: dict[str, str]):
         self.counts = counts
-        # A name is a word the articles mostly write capitalised; its usual spelling ("LeCun").
-        self.names = {w.lower(): w for w, n in forms.most_common() if w[0].isupper() and n * 2 > counts[w.lower()]}
+        self.names = names  # a word the articles mostly capitalise -> its usual spelling ("LeCun")
         self._deletes: dict[str, list[str]] = {}
         for word in counts:
             for key in _deletes(word):
                 self._deletes.setdefault(key, []).append(word)
 
     def correct(self, text: str) -> str:
-        return _RAW_WORD.sub(lambda m: self._word(m.group(0)), text)
+        return RAW_WORD.sub(lambda m: self._word(m.group(0)), text)
 
     def unknown_name(self, text: str) -> bool:
         """A capitalised word, not the first of the text, that the articles never use."""
-        words = _RAW_WORD.findall(text)[1:]
+        words = RAW_WORD.findall(text)[1:]
         return any(w[0].isupper() and w.lower() not in self.counts and w.lower() not in STOPWORDS for w in words)
 
     def _word(self, word: str) -> str:
@@ -199,73 +139,62 @@ def _english(word: str) -> bool:
     return word in _dictionary()
 
 
-def _sentence_members(chunks: list[Chunk], sentences: list[tuple[str, int, int, bool]]
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """For `np.maximum.reduceat`: the sentence indices inside each chunk, flattened, and where each
-    chunk's run starts. A chunk with no sentence points at the sentinel index len(sentences)."""
-    by_doc: dict[str, list[tuple[int, int, int]]] = {}
-    for i, (doc_id, start, end, _) in enumerate(sentences):
-        by_doc.setdefault(doc_id, []).append((start, end, i))
-    members: list[int] = []
-    offsets: list[int] = []
-    for chunk in chunks:
-        offsets.append(len(members))
-        inside = [i for start, end, i in by_doc.get(chunk.doc_id, ()) if start >= chunk.start and end <= chunk.end]
-        members.extend(inside or [len(sentences)])
-    return np.asarray(members, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
-
-
 class Retriever:
     def __init__(self, index: IndexReader, settings: Settings):
         self.index = index
         self.settings = settings
-        self._keywords: KeywordIndex | None = None
-        self._generation = ""
-        self._cast: tuple[str, Cast] = ("", Cast())
+        self._speller: tuple[str, Speller] = ("", Speller({}, {}))
 
     @property
-    def keywords(self) -> KeywordIndex:
-        if self._keywords is None or self._generation != self.index.manifest.generation:
-            self._keywords = KeywordIndex(self.index.chunks(), self.index.sentences)
-            self._generation = self.index.manifest.generation
-        return self._keywords
+    def lexicon(self) -> Lexicon:
+        return self.index.lexicon
+
+    @property
+    def spelling(self) -> Speller:
+        """The speller of the live generation, made once per generation from its saved vocabulary."""
+        generation = self.index.manifest.generation
+        if self._speller[0] != generation:
+            lexicon = self.lexicon
+            counts = dict(zip(lexicon.words, lexicon.word_counts.tolist(), strict=True))
+            self._speller = (generation, Speller(counts, lexicon.names))
+        return self._speller[1]
 
     def cast(self) -> Cast:
-        """Who the indexed articles are about (people.cast), computed once per generation."""
-        generation = self.index.manifest.generation
-        if self._cast[0] != generation:
-            self._cast = (generation, cast(a.text for a in self.index.articles()))
-        return self._cast[1]
+        """Who the indexed articles are about (people.cast), saved by ingest."""
+        return self.lexicon.cast
 
     def retrieve(self, query: str) -> Retrieval:
-        query = self.keywords.spelling.correct(query)
+        query = self.spelling.correct(query)
+        lexicon = self.lexicon
         vectors, tokens = self.index.embedder.embed_tokens([query])
         vector = vectors[0]
-        chunks = self.index.chunks()
         query_terms = terms(query)
         weights = self.term_weights(query_terms)
         focus, focus_vectors = self._focus(query, tokens[0], weights)
-        signals = self.signals(vector, query_terms)
+        candidates, signals = self.signals(vector, query_terms)
         fused = signals @ np.array([WEIGHTS[name] for name in SIGNALS], dtype=np.float32)
-        order = np.argsort(-fused)[: self.settings.top_k]
-        passages = [Passage(chunks[i], float(fused[i])) for i in order]
+        order = np.argsort(-fused, kind="stable")[: self.settings.top_k]
+        positions = [int(candidates[i]) for i in order]
+        passages = [Passage(chunk, float(fused[i])) for chunk, i in zip(self.index.chunks(positions), order,
+                                                                          strict=True)]
         column = {name: signals[:, j] for j, name in enumerate(SIGNALS)}
+        meaning = np.argsort(-(column["dense"] + column["sentence"]), kind="stable")[:2]
         return Retrieval(
             query=query,
             vector=vector,
             passages=passages,
-            sentence_ids=[self.keywords.sentences_of(int(i)) for i in order],
-            best_sentence=float(column["sentence"].max()) if len(chunks) else 0.0,
-            best_dense=float(column["dense"].max()) if len(chunks) else 0.0,
+            sentence_ids=[lexicon.sentences_of(p) for p in positions],
+            best_sentence=float(column["sentence"].max()) if len(candidates) else 0.0,
+            best_dense=float(column["dense"].max()) if len(candidates) else 0.0,
             # Measured on the passages that match the meaning best: the fused order already favours
             # passages that share the question's words, which would make coverage circular.
-            coverage=self._coverage(weights, np.argsort(-(column["dense"] + column["sentence"]))[:2]),
+            coverage=self._coverage(weights, candidates[meaning]),
             term_weights=weights,
             focus=focus,
             focus_vectors=focus_vectors,
-            corpus_idf=self.keywords.idf,
-            unseen_idf=self.keywords.unseen_idf,
-            unknown_name=self.keywords.spelling.unknown_name(_CONTEXT.sub("", query)),
+            corpus_idf=lexicon.idf,
+            unseen_idf=lexicon.unseen_idf,
+            unknown_name=self.spelling.unknown_name(_CONTEXT.sub("", query)),
         )
 
     def _focus(self, query: str, tokens: Tokens, weights: dict[str, float]) -> tuple[dict[str, float], np.ndarray]:
@@ -285,42 +214,66 @@ class Retriever:
                 rows.append(tokens.vectors[inside].mean(axis=0))
         return focus, (np.stack(rows) if rows else np.zeros((0, tokens.vectors.shape[1]), dtype=np.float32))
 
-    def signals(self, vector: np.ndarray, query_terms: list[str]) -> np.ndarray:
-        """One row per chunk, one column per name in SIGNALS, each on a 0..1 scale."""
-        chunks = self.index.chunks()
-        position = {c.id: i for i, c in enumerate(chunks)}
-        dense = np.zeros(len(chunks), dtype=np.float32)
+    def signals(self, vector: np.ndarray, query_terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The candidate chunks (lexicon positions: the nearest by meaning, those holding the
+        nearest sentences, the best by BM25) and one row per candidate, one column per name in
+        SIGNALS, each on a 0..1 scale. A chunk beyond a nearest-neighbour list ranks as its last
+        entry did; no signal looks at every chunk."""
+        lexicon = self.lexicon
         dense_hits = self.index.dense(vector, max(_CANDIDATES, self.settings.top_k))
-        for chunk, cosine in dense_hits:
-            dense[position[chunk.id]] = cosine
-        floor = min((cosine for _, cosine in dense_hits), default=0.0)
-        dense[dense == 0] = floor  # chunks beyond the dense candidates rank as the last one did
-        sentence, quotable = self._best_sentence_per_chunk(vector)
-        keyword = self.keywords.scores(query_terms)
-        keyword_scaled = keyword / keyword.max() if keyword.max() > 0 else keyword
-        faq = np.array([c.kind == "faq" for c in chunks], dtype=np.float32)
-        weights = self.term_weights(query_terms)
-        coverage = self.keywords.coverage(weights)
+        sentence_hits = self.index.nearest_sentences(vector, _SENTENCE_CANDIDATES)
+        keyword = lexicon.bm25(query_terms)
+        top_keyword = np.argsort(-keyword, kind="stable")[:_CANDIDATES]
+        top_keyword = top_keyword[keyword[top_keyword] > 0]
+        hit_sentences = np.array([i for i, _ in sentence_hits], dtype=np.int64)
+        hit_cosines = np.array([c for _, c in sentence_hits], dtype=np.float32)
+        entries, holders = self.index.chunks_holding(hit_sentences)
+        candidates = np.unique(np.concatenate([np.array([i for i, _ in dense_hits], dtype=np.int64),
+                                               holders.astype(np.int64), top_keyword.astype(np.int64)]))
+        slot = {int(p): j for j, p in enumerate(candidates)}
+        floor = min((c for _, c in dense_hits), default=0.0)
+        dense = np.full(len(candidates), floor, dtype=np.float32)
+        for position, cosine in dense_hits:
+            dense[slot[position]] = cosine
+        sentence = self._best_of(candidates, slot, entries, holders, hit_cosines, np.ones(len(hit_sentences), bool))
+        quotable = self._best_of(candidates, slot, entries, holders, hit_cosines,
+                                 lexicon.sentence_quotable[hit_sentences])
+        top = keyword.max() if len(keyword) else 0.0
         columns = {"dense": dense, "sentence": np.clip(sentence, 0, 1), "quotable": np.clip(quotable, 0, 1),
-                   "keyword": keyword_scaled, "coverage": coverage, "faq": faq}
-        return np.stack([columns[name] for name in SIGNALS], axis=1).astype(np.float32)
+                   "keyword": keyword[candidates] / top if top > 0 else keyword[candidates],
+                   "coverage": lexicon.coverage(self.term_weights(query_terms))[candidates],
+                   "faq": lexicon.chunk_faq[candidates].astype(np.float32)}
+        return candidates, np.stack([columns[name] for name in SIGNALS], axis=1).astype(np.float32)
+
+    def _best_of(self, candidates: np.ndarray, slot: dict[int, int], entries: np.ndarray, holders: np.ndarray,
+                 cosines: np.ndarray, counted: np.ndarray) -> np.ndarray:
+        """Per candidate chunk: the best cosine among the nearest sentences (those `counted`) it
+        holds; a chunk holding none ranks as the last counted one did, or -1 when it has no
+        sentence of the kind at all."""
+        lexicon = self.lexicon
+        kind = lexicon.sentence_quotable if not counted.all() else None
+        floor = float(cosines[counted].min()) if counted.any() else -1.0
+        best = np.array([floor if _has_any(lexicon, int(p), kind) else -1.0 for p in candidates], dtype=np.float32)
+        seen = np.zeros(len(candidates), dtype=bool)
+        for entry, holder in zip(entries, holders, strict=True):
+            if not counted[entry]:
+                continue
+            j = slot[int(holder)]
+            best[j] = cosines[entry] if not seen[j] else max(best[j], cosines[entry])
+            seen[j] = True
+        return best
 
     def term_weights(self, query_terms: list[str]) -> dict[str, float]:
         """Each distinct query term with its IDF (a word no article uses weighs most)."""
-        return {t: self.keywords.weight(t) for t in query_terms}
+        return {t: self.lexicon.idf.get(t, self.lexicon.unseen_idf) for t in query_terms}
 
-    def _best_sentence_per_chunk(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per chunk: the best cosine of any sentence in it, and of any quotable one (not a FAQ
-        question or a headline)."""
-        n = len(self.index.chunks())
-        if not len(self.index.sentences):
-            return np.full(n, -1.0, dtype=np.float32), np.full(n, -1.0, dtype=np.float32)
-        sims = np.append(self.index.sentence_vectors @ vector, -1.0).astype(np.float32)
-        quotable = np.where(self.keywords.quotable, sims, -1.0).astype(np.float32)
-        members, offsets = self.keywords.sentence_members
-        return np.maximum.reduceat(sims[members], offsets), np.maximum.reduceat(quotable[members], offsets)
-
-    def _coverage(self, weights: dict[str, float], chunk_indices: Iterable[int]) -> float:
+    def _coverage(self, weights: dict[str, float], positions: np.ndarray) -> float:
         """The IDF-weighted share of the question's terms found in these chunks together."""
-        found = set().union(*(self.keywords.chunk_terms[i] for i in chunk_indices))
-        return sum(w for t, w in weights.items() if t in found) / (sum(weights.values()) or 1.0)
+        found = sum(w for t, w in weights.items() if np.isin(positions, self.lexicon.postings(t)[0]).any())
+        return found / (sum(weights.values()) or 1.0)
+
+
+def _has_any(lexicon: Lexicon, chunk: int, kind: np.ndarray | None) -> bool:
+    """The chunk holds a sentence (of the kind flagged in `kind`, when given)."""
+    inside = lexicon.sentences_of(chunk)
+    return bool(inside) and (kind is None or bool(kind[inside].any()))

@@ -1,23 +1,30 @@
-"""The index on disk: Chroma (through llama-index's `ChromaVectorStore`) plus our manifest.
+"""The index, all of it in Chroma: embedded under `index_dir/chroma`, or a Chroma server that
+readers on other machines share (their `index_dir` may be empty).
 
-Layout of `index_dir`:
-    manifest.json         the live generation: model, dimension, chunking, files and their chunk ids
-    chroma/               the embedded Chroma store (absent when a Chroma server is configured)
-    gen/<generation>/     chunks.jsonl, articles.jsonl, sentences.jsonl + sentences.npy, and each
-                          sentence's token vectors (tokens.npy, float16, rows of sentence i at
-                          token_offsets.npy[i]:[i+1]), memory-mapped when read
-Each ingest writes a new generation (a new Chroma collection and a new gen folder) and then
-replaces manifest.json atomically, so a killed ingest leaves the previous generation live.
+Collections, named after `settings.collection` (default "articles") and an epoch (a rebuild, or a
+change of model or chunking, starts a new epoch; an ordinary ingest adds to the current one):
+    {name}_state             the live pointer, each generation's manifest and its lexicon (lexicon.py),
+                             in parts; a 1-d placeholder vector each, as Chroma wants one
+    {name}_{epoch}_chunks    one record per chunk: vector, text, place; written through llama-index
+    {name}_{epoch}_sentences one record per sentence: vector, text, and its token vectors (int8)
+    {name}_{epoch}_articles  one record per article text (placeholder vector)
+Records are content-addressed and shared by generations, so an ingest writes only what changed.
+A generation becomes live in one step (the `live` record names it), so a reader sees the old one
+or the new one, never half of one; records the previous generation retired are deleted by the
+ingest after next, when no reader can still be on a generation that uses them. Every record names
+the generation that added it, so what a killed ingest wrote is swept by the next one.
 This module stores and loads; it does not decide what to chunk or how to rank.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,12 +34,18 @@ import numpy as np
 
 from .chunking import CHUNKER_VERSION
 from .config import Settings
-from .embeddings import Embedder, load_query_embedder
+from .embeddings import Embedder, load_fast_embedder
 from .errors import IndexMismatchError, IndexMissingError, IngestLockedError, NotFoundError, StoreUnavailableError
+from .lexicon import Lexicon
 from .types import Article, Chunk
 
-MANIFEST_FORMAT = 2  # 2: sentence token vectors
-MANIFEST = "manifest.json"
+STORE_FORMAT = 3  # 3: everything in Chroma
+LIVE = "live"
+_PART_CHARS = 4_000_000  # a lexicon part: well under a Chroma server's request limit
+_BATCH_BYTES = 8_000_000  # records written per request, by size
+_REFRESH_SECONDS = 1.0  # how often a reader looks for a newer generation
+_OVERFETCH = 20  # nearest records asked beyond k: some may belong to a generation being written or retired
+_PLACEHOLDER = [1.0]
 
 
 @dataclass
@@ -49,17 +62,28 @@ class Manifest:
     dimension: int
     chunking: dict[str, int]
     generation: str
-    collection: str
+    epoch: str
     files: dict[str, FileEntry] = field(default_factory=dict)
-    format: int = MANIFEST_FORMAT
+    lexicon_parts: int = 0
+    # Records the previous generation used and this one does not: deleted by the next ingest.
+    retired: dict[str, list[str]] = field(default_factory=dict)
+    format: int = STORE_FORMAT
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+    def from_json(cls, text: str) -> Manifest:
+        data = json.loads(text)
         files = {doc_id: FileEntry(**entry) for doc_id, entry in data["files"].items()}
         return cls(**{**data, "files": files})
+
+
+@dataclass(frozen=True)
+class SentenceRecord:
+    text: str
+    vector: np.ndarray  # unit, float32
+    tokens: np.ndarray  # unit token vectors, float32 (stored as int8)
 
 
 def chunking_settings(settings: Settings) -> dict[str, int]:
@@ -67,52 +91,27 @@ def chunking_settings(settings: Settings) -> dict[str, int]:
             "chunker_version": CHUNKER_VERSION}
 
 
-def read_manifest(index_dir: Path, any_format: bool = False) -> Manifest | None:
-    """The live manifest, None when the folder holds no index (or, with `any_format`, an index
-    this version cannot read, which an ingest then rebuilds); a damaged one is an error."""
-    path = index_dir / MANIFEST
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if any_format and data.get("format") != MANIFEST_FORMAT:
-            return None
-        manifest = Manifest.from_dict(data)
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise IndexMismatchError(
-            f"The index at {index_dir} is damaged or not an assistant index: "
-            "run `assistant ingest --rebuild` to build it again."
-        ) from None
-    if manifest.format != MANIFEST_FORMAT:
-        raise IndexMismatchError(
-            f"The index at {index_dir} has format {manifest.format}, this version reads {MANIFEST_FORMAT}: "
-            "run `assistant ingest --rebuild`."
-        )
-    return manifest
+def encode_tokens(vectors: np.ndarray) -> str:
+    """Unit token vectors as int8 (a cosine moves by under 0.01), base64 for a metadata string."""
+    return base64.b64encode(np.round(np.clip(vectors, -1, 1) * 127).astype(np.int8).tobytes()).decode("ascii")
 
 
-def write_atomic(path: Path, data: str) -> None:
-    """Write to a temp file beside `path`, fsync, then rename over it: readers see old or new."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+def decode_tokens(text: str, dimension: int) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype=np.int8).reshape(-1, dimension).astype(np.float32) / 127
 
 
-def generation_dir(index_dir: Path, generation: str) -> Path:
-    return index_dir / "gen" / generation
-
-
-def chroma_client(settings: Settings) -> Any:
+def chroma_client(settings: Settings, fresh: bool = False) -> Any:
+    """A client of the settings' store. The embedded store caches what it has read in the process;
+    `fresh` drops that cache, to see what another process (an ingest) has written since."""
     # chromadb is imported here: it costs most of a second and `assistant --help` needs none of it.
     import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
     from chromadb.config import Settings as ChromaSettings
+
+    if fresh and not settings.chroma_host:
+        stale = SharedSystemClient._identifier_to_system.pop(str(settings.index_dir / "chroma"), None)
+        if stale is not None:
+            stale.stop()
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     try:
@@ -121,203 +120,412 @@ def chroma_client(settings: Settings) -> Any:
                                        settings=chroma_settings)
         return chromadb.PersistentClient(path=str(settings.index_dir / "chroma"), settings=chroma_settings)
     except Exception as exc:  # chromadb raises plain Exceptions for connection and disk failures
-        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.index_dir
         raise StoreUnavailableError(
-            f"Cannot open the Chroma store at {where} ({exc}): check that it is running and reachable."
+            f"Cannot open the Chroma store at {where(settings)} ({exc}): check that it is running and reachable."
         ) from None
 
 
-def open_collection(client: Any, collection: str, create: bool) -> Any:
-    """One Chroma collection (cosine space), with no Chroma embedding function: we pass vectors."""
-    try:
-        if create:
-            # embedding_function=None: Chroma's default would download a model.
-            return client.create_collection(
-                collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-            )
-        return client.get_collection(collection, embedding_function=None)
-    except Exception as exc:
-        raise IndexMismatchError(
-            f"The vector collection {collection} is missing or unreadable ({type(exc).__name__}): "
-            "run `assistant ingest --rebuild`."
-        ) from None
+def where(settings: Settings) -> str:
+    return f"the Chroma server {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host \
+        else str(settings.index_dir)
 
 
-def vector_store(client: Any, collection: str) -> Any:
-    """A new collection behind llama-index's `ChromaVectorStore`, which ingest writes through. Questions
-    query the collection itself: llama-index costs most of a second to import and adds nothing there."""
-    from llama_index.vector_stores.chroma import ChromaVectorStore
+class Store:
+    """One index's collections in one Chroma client."""
 
-    return ChromaVectorStore(chroma_collection=open_collection(client, collection, create=True))
+    def __init__(self, settings: Settings, client: Any, state: Any):
+        self.settings = settings
+        self.client = client
+        self.state = state
+        self.prefix = settings.collection
+
+    @classmethod
+    def open(cls, settings: Settings, create: bool, fresh: bool = False) -> Store:
+        """The store named by the settings; without `create`, IndexMissingError when it holds no index."""
+        missing = IndexMissingError(f"No index at {where(settings)}: run `assistant ingest` first.")
+        if not create and not settings.chroma_host and not (settings.index_dir / "chroma").exists():
+            if (settings.index_dir / "manifest.json").exists():
+                raise _older_version(settings)
+            raise missing
+        client = chroma_client(settings, fresh)
+        name = f"{settings.collection}_state"
+        try:
+            if create:
+                return cls(settings, client, client.get_or_create_collection(name, embedding_function=None))
+            return cls(settings, client, client.get_collection(name, embedding_function=None))
+        except Exception:
+            if create:
+                raise StoreUnavailableError(f"Cannot create the index in {where(settings)}.") from None
+            raise missing from None
+
+    # -- the state collection --------------------------------------------------------------------
+
+    def live(self) -> Manifest | None:
+        got = self._state_get([LIVE])
+        return self.manifest(got[LIVE]["generation"]) if LIVE in got else None
+
+    def live_generation(self) -> str:
+        return str(self._state_get([LIVE]).get(LIVE, {}).get("generation", ""))
+
+    def manifest(self, generation: str) -> Manifest:
+        got = self._state_get([f"generation:{generation}"])
+        try:
+            manifest = Manifest.from_json(got[f"generation:{generation}"]["manifest"])
+        except (KeyError, ValueError, TypeError, AttributeError):
+            raise IndexMismatchError(
+                f"The index at {where(self.settings)} is damaged: run `assistant ingest --rebuild`."
+            ) from None
+        if manifest.format != STORE_FORMAT:
+            raise _older_version(self.settings)
+        return manifest
+
+    def lexicon(self, manifest: Manifest) -> Lexicon:
+        ids = [f"lexicon:{manifest.generation}:{i}" for i in range(manifest.lexicon_parts)]
+        got = self._state_get(ids)
+        try:
+            return Lexicon.from_bytes(base64.b64decode("".join(got[i]["data"] for i in ids)))
+        except (KeyError, ValueError, TypeError):
+            raise IndexMismatchError(
+                f"The index at {where(self.settings)} is incomplete: run `assistant ingest --rebuild`."
+            ) from None
+
+    def generations(self) -> dict[str, dict[str, Any]]:
+        """Every generation record (live, previous, or left by a killed ingest) by generation."""
+        got = self.state.get(where={"kind": "generation"}, include=["metadatas"])
+        return {m["generation"]: m for m in got["metadatas"]}
+
+    def _state_get(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        try:
+            got = self.state.get(ids=ids, include=["metadatas"])
+        except Exception as exc:
+            raise StoreUnavailableError(f"Cannot read the index at {where(self.settings)} ({exc}).") from None
+        return dict(zip(got["ids"], got["metadatas"], strict=True))
+
+    # -- the epoch's collections -----------------------------------------------------------------
+
+    def collection(self, epoch: str, kind: str, create: bool = False) -> Any:
+        name = f"{self.prefix}_{epoch}_{kind}"
+        try:
+            if create:
+                config = {"hnsw": {"space": "cosine"}} if kind != "articles" else None
+                return self.client.get_or_create_collection(name, embedding_function=None, configuration=config)
+            return self.client.get_collection(name, embedding_function=None)
+        except Exception as exc:
+            raise IndexMismatchError(
+                f"The collection {name} is missing or unreadable ({type(exc).__name__}): "
+                "run `assistant ingest --rebuild`."
+            ) from None
+
+    def texts(self, epoch: str, keys: Sequence[str]) -> dict[str, str]:
+        """Article texts by key (article_key)."""
+        collection = self.collection(epoch, "articles")
+        try:
+            got = collection.get(ids=list(keys), include=["documents"])
+        except Exception as exc:
+            raise StoreUnavailableError(f"Cannot read the index at {where(self.settings)} ({exc}).") from None
+        return dict(zip(got["ids"], got["documents"], strict=True))
+
+    def drop_epochs(self, keep: set[str]) -> None:
+        """Delete the collections of every epoch but `keep` (older indexes' collections among them)."""
+        pattern = re.compile(rf"{re.escape(self.prefix)}_(.+)_(chunks|sentences|articles)$|"
+                             rf"{re.escape(self.prefix)}_g\d+$")  # the last: format 2's per-generation collections
+        for coll in self.client.list_collections():
+            name = coll if isinstance(coll, str) else coll.name
+            match = pattern.match(name)
+            if match and match.group(1) not in keep:
+                self.client.delete_collection(name)
 
 
-@dataclass
-class Generation:
-    """What a generation keeps beside its vectors: chunks, article texts, quotable sentences."""
-
-    chunks: list[Chunk]
-    articles: list[Article]
-    sentences: list[tuple[str, int, int, bool]]  # (doc_id, start, end, quotable)
-    sentence_vectors: np.ndarray
-    token_vectors: np.ndarray  # every sentence's token vectors, concatenated (float16)
-    token_offsets: np.ndarray  # sentence i's tokens are token_vectors[token_offsets[i]:token_offsets[i + 1]]
-
-    def tokens(self, i: int) -> np.ndarray:
-        return self.token_vectors[self.token_offsets[i]:self.token_offsets[i + 1]]
+def _older_version(settings: Settings) -> IndexMismatchError:
+    return IndexMismatchError(f"The index at {where(settings)} is damaged or was built by an older version of "
+                              "the assistant: run `assistant ingest --rebuild`.")
 
 
-def read_generation(index_dir: Path, generation: str) -> Generation:
-    folder = generation_dir(index_dir, generation)
-    try:
-        return Generation(
-            chunks=[Chunk.from_dict(row) for row in _read_jsonl(folder / "chunks.jsonl")],
-            articles=[Article(**row) for row in _read_jsonl(folder / "articles.jsonl")],
-            sentences=[(row[0], row[1], row[2], row[3]) for row in _read_jsonl(folder / "sentences.jsonl")],
-            sentence_vectors=np.load(folder / "sentences.npy"),
-            token_vectors=np.load(folder / "tokens.npy", mmap_mode="r"),
-            token_offsets=np.load(folder / "token_offsets.npy"),
-        )
-    except (OSError, ValueError, TypeError, IndexError):
-        raise IndexMismatchError(
-            f"The index at {index_dir} is incomplete: run `assistant ingest --rebuild`."
-        ) from None
+class _Cache(OrderedDict[str, Any]):
+    """The most recently used records, up to `size`."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def put(self, key: str, value: Any) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
 
 
 class IndexReader:
-    """A live index opened for questions; `refresh()` follows a newer generation."""
+    """The live generation opened for questions; `refresh()` follows a newer one, from any writer."""
 
-    def __init__(self, settings: Settings, manifest: Manifest):
+    def __init__(self, settings: Settings, store: Store, manifest: Manifest):
         self.settings = settings
-        self._client = chroma_client(settings)
+        self.store = store
+        self._chunks = _Cache(4096)
+        self._sentences = _Cache(16384)
+        self._articles = _Cache(64)
+        self._epoch = ""
         self._load(manifest)
 
     @classmethod
     def open(cls, settings: Settings) -> IndexReader:
-        manifest = read_manifest(settings.index_dir)
+        store = Store.open(settings, create=False)
+        manifest = store.live()
         if manifest is None:
-            raise IndexMissingError(f"No index at {settings.index_dir}: run `assistant ingest` first.")
+            raise IndexMissingError(f"No index at {where(settings)}: run `assistant ingest` first.")
         if manifest.model != settings.model:
             raise IndexMismatchError(
-                f"The index at {settings.index_dir} was built with the model {manifest.model!r}, not "
+                f"The index at {where(settings)} was built with the model {manifest.model!r}, not "
                 f"{settings.model!r}: run `assistant ingest --rebuild` or select that model."
             )
-        return cls(settings, manifest)
+        return cls(settings, store, manifest)
 
     def _load(self, manifest: Manifest) -> None:
-        generation = read_generation(self.settings.index_dir, manifest.generation)
-        self.manifest = manifest
-        self._chunks = generation.chunks
-        self._by_id = {c.id: c for c in generation.chunks}
-        self._articles = {a.doc_id: a for a in generation.articles}
-        self.sentences = generation.sentences
-        self.sentence_vectors = generation.sentence_vectors
-        self.sentence_tokens = generation.tokens
-        self._vectors = open_collection(self._client, manifest.collection, create=False)
-        self._mtime = (self.settings.index_dir / MANIFEST).stat().st_mtime_ns
+        lexicon = self.store.lexicon(manifest)
+        chunks = self.store.collection(manifest.epoch, "chunks")
+        sentences = self.store.collection(manifest.epoch, "sentences")
+        if self._epoch != manifest.epoch:
+            self._chunks.clear()
+            self._sentences.clear()
+            self._epoch = manifest.epoch
+        self._articles.clear()  # an article's text may change under the same id
+        self.manifest, self.lexicon = manifest, lexicon
+        self._chunk_vectors, self._sentence_vectors = chunks, sentences
+        # Which chunks hold each sentence: members sorted by sentence, and each entry's chunk.
+        runs = np.diff(np.append(lexicon.member_offsets, len(lexicon.members)))
+        self._member_chunk = np.repeat(np.arange(len(lexicon.chunk_ids)), runs)
+        self._member_order = np.argsort(lexicon.members, kind="stable")
+        self._members_sorted = lexicon.members[self._member_order]
+        self._checked = time.monotonic()
 
     def refresh(self) -> None:
-        """Reload when an ingest has swapped in a new generation since we loaded."""
-        try:
-            mtime = (self.settings.index_dir / MANIFEST).stat().st_mtime_ns
-        except OSError:
+        """Follow a newer live generation (looked for at most once a second)."""
+        if time.monotonic() - self._checked < _REFRESH_SECONDS:
             return
-        if mtime != self._mtime:
-            manifest = read_manifest(self.settings.index_dir)
-            if manifest is not None and manifest.generation != self.manifest.generation:
-                self._load(manifest)
-            self._mtime = mtime
+        self._checked = time.monotonic()
+        try:
+            generation = self.store.live_generation()
+        except StoreUnavailableError:
+            return  # keep answering from what is loaded
+        if generation and generation != self.manifest.generation:
+            if not self.settings.chroma_host:
+                self.store = Store.open(self.settings, create=False, fresh=True)
+            self._load(self.store.manifest(generation))
 
     @property
     def embedder(self) -> Embedder:
         """The question embedder: the model's ONNX export, else the model."""
-        return load_query_embedder(self.settings.model)
+        return load_fast_embedder(self.settings.model)
 
-    def dense(self, vector: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
-        """The `k` chunks nearest to `vector`, with their cosine similarity."""
-        result = self._vectors.query(query_embeddings=[vector.tolist()], n_results=min(k, len(self._chunks)),
-                                     include=["distances"])
-        hits = []
-        for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True):
-            chunk = self._by_id.get(chunk_id)
-            if chunk is not None:
-                hits.append((chunk, 1.0 - float(distance)))  # Chroma's cosine distance is 1 - cos
-        return hits
+    def dense(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The `k` chunks nearest to `vector`: (position in the lexicon, cosine)."""
+        return self._nearest(self._chunk_vectors, self.lexicon.chunk_position, vector, k)
 
-    def chunks(self) -> list[Chunk]:
-        return self._chunks
+    def nearest_sentences(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        return self._nearest(self._sentence_vectors, self.lexicon.sentence_position, vector, k)
 
-    def articles(self) -> list[Article]:
-        return list(self._articles.values())
+    def _nearest(self, collection: Any, position: dict[str, int], vector: np.ndarray, k: int
+                 ) -> list[tuple[int, float]]:
+        try:
+            result = collection.query(query_embeddings=[vector.tolist()], n_results=k + _OVERFETCH,
+                                      include=["distances"])
+        except Exception as exc:
+            raise StoreUnavailableError(f"Cannot search the index at {where(self.settings)} ({exc}).") from None
+        hits = [(position[i], 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0], strict=True)
+                if i in position]  # Chroma's cosine distance is 1 - cos; other ids are another generation's
+        return hits[:k]
+
+    def chunks_holding(self, sentences: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For sentence positions: (entry, chunk position) pairs, one per chunk that holds each."""
+        lo = np.searchsorted(self._members_sorted, sentences, side="left")
+        hi = np.searchsorted(self._members_sorted, sentences, side="right")
+        entries = np.concatenate([np.full(h - low, i) for i, (low, h) in enumerate(zip(lo, hi, strict=True))]) \
+            if len(sentences) else np.zeros(0, dtype=np.int64)
+        members = np.concatenate([self._member_order[low:h] for low, h in zip(lo, hi, strict=True)]) \
+            if len(sentences) else np.zeros(0, dtype=np.int64)
+        return entries.astype(np.int64), self._member_chunk[members]
+
+    def chunks(self, positions: Sequence[int]) -> list[Chunk]:
+        """The chunks at these lexicon positions, with their text."""
+        lexicon = self.lexicon
+        ids = [lexicon.chunk_ids[p] for p in positions]
+        missing = [i for i in ids if i not in self._chunks]
+        if missing:
+            got = self._get(self._chunk_vectors, missing, ["documents"])
+            for chunk_id, text in zip(got["ids"], got["documents"], strict=True):
+                p = lexicon.chunk_position[chunk_id]
+                doc = int(lexicon.chunk_doc[p])
+                self._chunks.put(chunk_id, Chunk(
+                    id=chunk_id, doc_id=lexicon.doc_ids[doc], title=lexicon.doc_titles[doc],
+                    section=lexicon.chunk_section[p], kind="faq" if lexicon.chunk_faq[p] else "text",
+                    start=int(lexicon.chunk_start[p]), end=int(lexicon.chunk_end[p]), text=text))
+        return [self._chunks[i] for i in ids]
+
+    def sentences(self, positions: Sequence[int]) -> list[SentenceRecord]:
+        """The sentences at these lexicon positions: text, vector, token vectors."""
+        ids = [self.lexicon.sentence_ids[p] for p in positions]
+        missing = [i for i in ids if i not in self._sentences]
+        if missing:
+            got = self._get(self._sentence_vectors, missing, ["embeddings", "metadatas"])
+            for sentence_id, vector, meta in zip(got["ids"], got["embeddings"], got["metadatas"], strict=True):
+                self._sentences.put(sentence_id, SentenceRecord(
+                    meta["text"], np.asarray(vector, dtype=np.float32),
+                    decode_tokens(meta["tokens"], self.manifest.dimension)))
+        return [self._sentences[i] for i in ids]
 
     def article(self, doc_id: str) -> Article:
+        entry = self.manifest.files.get(doc_id)
+        if entry is None:
+            raise NotFoundError(f"There is no article {doc_id!r} in the index.")
+        if doc_id not in self._articles:
+            key = article_key(doc_id, entry.sha256)
+            text = self.store.texts(self.manifest.epoch, [key]).get(key)
+            if text is None:
+                raise IndexMismatchError(
+                    f"The index at {where(self.settings)} is missing records: run `assistant ingest --rebuild`.")
+            self._articles.put(doc_id, Article(doc_id, entry.path, entry.title, text, entry.sha256))
+        return self._articles[doc_id]
+
+    def _get(self, collection: Any, ids: list[str], include: list[str]) -> dict[str, Any]:
         try:
-            return self._articles[doc_id]
-        except KeyError:
-            raise NotFoundError(f"There is no article {doc_id!r} in the index.") from None
+            got = collection.get(ids=ids, include=include)
+        except Exception as exc:
+            raise StoreUnavailableError(f"Cannot read the index at {where(self.settings)} ({exc}).") from None
+        if len(got["ids"]) != len(set(ids)):
+            raise IndexMismatchError(
+                f"The index at {where(self.settings)} is missing records: run `assistant ingest --rebuild`."
+            )
+        return dict(got)
+
+
+def article_key(doc_id: str, sha256: str) -> str:
+    return hashlib.sha256(f"{doc_id}\0{sha256}".encode()).hexdigest()[:32]
 
 
 class IndexWriter:
-    """Writes one new generation; `commit()` makes it live. Hold `writer_lock` around it."""
+    """Writes one new generation into an epoch; `commit()` makes it live. Hold `writer_lock`."""
 
-    def __init__(self, settings: Settings, generation: str, embedder: Embedder):
-        self.settings = settings
+    def __init__(self, store: Store, generation: str, epoch: str, dimension: int):
+        self.store = store
         self.generation = generation
-        self.collection = f"{settings.collection}_{generation}"
-        self.folder = generation_dir(settings.index_dir, generation)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.embedder = embedder
-        self._client = chroma_client(settings)
-        self._vectors = vector_store(self._client, self.collection)
+        self.epoch = epoch
+        self.dimension = dimension
+        self._chunks = store.collection(epoch, "chunks", create=True)
+        self._sentences = store.collection(epoch, "sentences", create=True)
+        self._articles = store.collection(epoch, "articles", create=True)
+        # Written first, so that a killed ingest's records can be found and swept.
+        self._put_state([f"generation:{generation}"],
+                        [{"kind": "generation", "generation": generation, "epoch": epoch, "status": "writing"}])
+
+    def existing(self, kind: str, ids: Sequence[str]) -> set[str]:
+        """Which of `ids` the epoch already holds."""
+        collection = {"chunks": self._chunks, "sentences": self._sentences, "articles": self._articles}[kind]
+        found: set[str] = set()
+        for start in range(0, len(ids), 2000):
+            found.update(collection.get(ids=list(ids[start:start + 2000]), include=[])["ids"])
+        return found
+
+    def ids_of(self, kind: str, doc_ids: Sequence[str]) -> set[str]:
+        """Every record of these articles in the epoch, whichever generation uses it."""
+        collection = {"chunks": self._chunks, "sentences": self._sentences, "articles": self._articles}[kind]
+        found: set[str] = set()
+        for start in range(0, len(doc_ids), 100):
+            found.update(collection.get(where={"article": {"$in": list(doc_ids[start:start + 100])}},
+                                        include=[])["ids"])
+        return found
 
     def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         from llama_index.core.schema import TextNode
+        from llama_index.vector_stores.chroma import ChromaVectorStore
 
-        nodes = [
-            TextNode(id_=c.id, text=c.text, embedding=v.tolist(), start_char_idx=c.start, end_char_idx=c.end,
-                     metadata={"doc_id": c.doc_id, "section": c.section, "kind": c.kind})
-            for c, v in zip(chunks, vectors, strict=True)
-        ]
-        if nodes:
-            self._vectors.add(nodes)
+        store = ChromaVectorStore(chroma_collection=self._chunks)
+        nodes = [TextNode(id_=c.id, text=c.text, embedding=v.tolist(), start_char_idx=c.start, end_char_idx=c.end,
+                          metadata={"article": c.doc_id, "section": c.section, "kind": c.kind,
+                                    "added": self.generation})
+                 for c, v in zip(chunks, vectors, strict=True)]
+        for batch in _batches(nodes, lambda n: 3 * len(n.text) + 12 * self.dimension):
+            store.add(batch)
 
-    def commit(self, manifest: Manifest, generation: Generation) -> None:
-        _write_jsonl(self.folder / "chunks.jsonl", (c.to_dict() for c in generation.chunks))
-        _write_jsonl(self.folder / "articles.jsonl", (asdict(a) for a in generation.articles))
-        _write_jsonl(self.folder / "sentences.jsonl", (list(s) for s in generation.sentences))
-        for name, array in (("sentences.npy", generation.sentence_vectors), ("tokens.npy", generation.token_vectors),
-                            ("token_offsets.npy", generation.token_offsets)):
-            with open(self.folder / name, "wb") as fh:
-                np.save(fh, array)
-                fh.flush()
-                os.fsync(fh.fileno())
-        write_atomic(self.settings.index_dir / MANIFEST, json.dumps(manifest.to_dict(), indent=1))
+    def add_sentences(self, ids: Sequence[str], doc_ids: Sequence[str], texts: Sequence[str], vectors: np.ndarray,
+                      tokens: Sequence[np.ndarray]) -> None:
+        rows = list(zip(ids, doc_ids, texts, vectors, tokens, strict=True))
+        for batch in _batches(rows, lambda r: 2 * len(r[2]) + 12 * self.dimension + 2 * r[4].size):
+            self._sentences.add(
+                ids=[r[0] for r in batch], embeddings=np.stack([r[3] for r in batch]),
+                metadatas=[{"article": r[1], "text": r[2], "tokens": encode_tokens(r[4]), "added": self.generation}
+                           for r in batch])
 
-    def stored_vectors(self, collection: str, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """Vectors of `ids` already in an older generation's collection, to reuse without re-embedding."""
-        if not ids:
-            return {}
-        try:
-            coll = self._client.get_collection(collection, embedding_function=None)
-            got = coll.get(ids=list(ids), include=["embeddings"])
-        except Exception:  # a missing or damaged old collection just means: embed again
-            return {}
-        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)}
+    def add_articles(self, articles: Sequence[Article]) -> None:
+        for batch in _batches(list(articles), lambda a: 3 * len(a.text)):
+            self._articles.add(ids=[article_key(a.doc_id, a.sha256) for a in batch],
+                               embeddings=[_PLACEHOLDER] * len(batch), documents=[a.text for a in batch],
+                               metadatas=[{"article": a.doc_id, "added": self.generation} for a in batch])
 
-    def remove_stale(self, keep: set[str]) -> None:
-        """Drop generations other than `keep` (collections and folders), e.g. from killed ingests."""
-        prefix = f"{self.settings.collection}_"
-        for coll in self._client.list_collections():
-            name = coll if isinstance(coll, str) else coll.name
-            if name.startswith(prefix) and name[len(prefix):] not in keep:
-                self._client.delete_collection(name)
-        for folder in (self.settings.index_dir / "gen").iterdir():
-            if folder.name not in keep:
-                shutil.rmtree(folder, ignore_errors=True)
+    def commit(self, manifest: Manifest, lexicon: Lexicon) -> None:
+        """Write the lexicon and manifest, then point `live` at this generation: one step."""
+        data = base64.b64encode(lexicon.to_bytes()).decode("ascii")
+        parts = [data[i:i + _PART_CHARS] for i in range(0, len(data), _PART_CHARS)] or [""]
+        manifest.lexicon_parts = len(parts)
+        for i, part in enumerate(parts):
+            self._put_state([f"lexicon:{self.generation}:{i}"],
+                            [{"kind": "lexicon", "generation": self.generation, "data": part}])
+        self._put_state([f"generation:{self.generation}"],
+                        [{"kind": "generation", "generation": self.generation, "epoch": self.epoch,
+                          "status": "done", "manifest": manifest.to_json()}])
+        self._put_state([LIVE], [{"kind": "live", "generation": self.generation}])
+
+    def _put_state(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
+        self.store.state.upsert(ids=ids, embeddings=[_PLACEHOLDER] * len(ids), metadatas=metadatas)
+
+
+def sweep_killed(store: Store) -> None:
+    """Delete what ingests that were killed before going live wrote (before anything is reused)."""
+    for generation, meta in store.generations().items():
+        if meta.get("status") != "writing":
+            continue
+        for kind in ("chunks", "sentences", "articles"):
+            try:
+                store.collection(meta["epoch"], kind).delete(where={"added": generation})
+            except IndexMismatchError:
+                pass  # that epoch's collections were never made, or are gone
+        store.state.delete(where={"generation": generation})
+
+
+def collect_garbage(store: Store, live: Manifest, previous: Manifest | None, used: dict[str, set[str]]) -> None:
+    """After `live` went live: delete the records `previous` retired that `live` does not use
+    (`used`), generation records older than `previous`, and epochs neither uses. `previous`
+    stays whole for readers still on it."""
+    keep = {live.generation} | ({previous.generation} if previous else set())
+    for generation in store.generations():
+        if generation not in keep:
+            store.state.delete(where={"generation": generation})
+    if previous is not None and previous.epoch == live.epoch:
+        for kind, ids in previous.retired.items():
+            gone = [i for i in ids if i not in used[kind]]
+            for start in range(0, len(gone), 2000):
+                store.collection(live.epoch, kind).delete(ids=gone[start:start + 2000])
+    store.drop_epochs(keep={live.epoch} | ({previous.epoch} if previous else set()))
+
+
+def _batches(rows: list[Any], size: Any) -> Iterator[list[Any]]:
+    """`rows` in runs of at most _BATCH_BYTES (by `size(row)`) and 1,000 rows."""
+    batch: list[Any] = []
+    total = 0
+    for row in rows:
+        n = size(row)
+        if batch and (total + n > _BATCH_BYTES or len(batch) >= 1000):
+            yield batch
+            batch, total = [], 0
+        batch.append(row)
+        total += n
+    if batch:
+        yield batch
 
 
 @contextmanager
 def writer_lock(index_dir: Path) -> Iterator[None]:
-    """One writer at a time per index folder (Chroma's embedded store is not multi-writer safe)."""
+    """One writer at a time per index folder (Chroma's embedded store is not multi-writer safe).
+    With a Chroma server, writers on different machines must take turns by other means."""
     import fcntl
 
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -331,10 +539,9 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
         yield
 
 
-def _read_jsonl(path: Path) -> list[Any]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+def remove_older_format(index_dir: Path) -> None:
+    """Delete what format 2 kept beside Chroma (manifest.json and gen/): it is all in Chroma now."""
+    import shutil
 
-
-def _write_jsonl(path: Path, rows: Iterable[Any]) -> None:
-    write_atomic(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    (index_dir / "manifest.json").unlink(missing_ok=True)
+    shutil.rmtree(index_dir / "gen", ignore_errors=True)

@@ -89,7 +89,12 @@ def test_corrupt_and_foreign_index_folders(runner: CliRunner, tmp_path: Path) ->
     corrupt.mkdir()
     (corrupt / "manifest.json").write_text("garbage")
     result = runner.invoke(main, ["ask", "Where is AMI Labs based?", "--index", str(corrupt)])
-    assert result.exit_code == 2 and "damaged or not an assistant index" in result.output
+    assert result.exit_code == 2 and "damaged or was built by an older version" in result.output
+    (corrupt / "chroma").mkdir()
+    (corrupt / "chroma" / "chroma.sqlite3").write_text("garbage")
+    result = runner.invoke(main, ["ask", "Where is AMI Labs based?", "--index", str(corrupt)])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "Cannot open the Chroma store" in result.output or "assistant ingest" in result.output
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")

@@ -18,7 +18,7 @@ from assistant.embeddings import (
     export_folder,
     exported,
     load_embedder,
-    load_query_embedder,
+    load_fast_embedder,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_the_onnx_export_gives_the_models_vectors_and_tokens(seed_settings: Settings) -> None:
     assert exported(export_folder(DEFAULT_MODEL), DEFAULT_MODEL)  # ingest made it
-    query = load_query_embedder(DEFAULT_MODEL)
+    query = load_fast_embedder(DEFAULT_MODEL)
     assert isinstance(query, OnnxEmbedder)
     # A padded batch: texts of different lengths, one past the model's 256-token limit.
     texts = ["Where is AMI Labs based?", "why did lecun leave meta, and what did he start after that?", "x",
@@ -41,15 +41,15 @@ def test_the_onnx_export_gives_the_models_vectors_and_tokens(seed_settings: Sett
 
 def test_a_missing_export_is_made_at_the_first_question_and_an_unwritable_cache_falls_back(
         tmp_path: Path, monkeypatch) -> None:
-    load_query_embedder.cache_clear()
+    load_fast_embedder.cache_clear()
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    assert isinstance(load_query_embedder(DEFAULT_MODEL), OnnxEmbedder)
+    assert isinstance(load_fast_embedder(DEFAULT_MODEL), OnnxEmbedder)
     assert exported(export_folder(DEFAULT_MODEL), DEFAULT_MODEL)
-    load_query_embedder.cache_clear()
+    load_fast_embedder.cache_clear()
     (tmp_path / "file").write_text("not a folder", encoding="utf-8")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
-    assert isinstance(load_query_embedder(DEFAULT_MODEL), SentenceTransformerEmbedder)
-    load_query_embedder.cache_clear()
+    assert isinstance(load_fast_embedder(DEFAULT_MODEL), SentenceTransformerEmbedder)
+    load_fast_embedder.cache_clear()
 
 
 def test_asking_and_evaluating_never_import_torch(seed_index: Path) -> None:

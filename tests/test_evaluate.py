@@ -182,7 +182,8 @@ def test_cli_pass_fail_reports_and_exit_codes(tmp_path: Path, seed_index: Path) 
     assert "expected source 002_a318584a81d60ca3" in failures["must-fail-wrong-source"].get("message")
 
     data = json.loads(report.read_text())
-    assert data["about"]["manifest"]["model"] == "all-MiniLM-L6-v2" and data["about"]["assistant"]
+    assert data["about"]["index"]["model"] == "all-MiniLM-L6-v2" and data["about"]["assistant"]
+    assert data["about"]["index"]["generation"] and data["about"]["index"]["chunks"] > 30
     by_id = {c["id"]: c for c in data["cases"]}
     assert by_id["must-pass"]["passed"] and not by_id["must-fail-wrong-source"]["passed"]
     assert by_id["must-pass"]["turns"][0]["answer"]["citations"][0]["doc_id"] == A001

@@ -16,7 +16,7 @@ from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.errors import IndexMismatchError, IndexMissingError, StoreUnavailableError, UserInputError
 from assistant.ingest import ingest
-from assistant.store import chroma_client, read_manifest
+from assistant.store import Manifest, Store
 
 ARTICLE_A = "Alpha article.\n\nThe alpha team builds gliders in Lyon. Gliders need no engines at all.\n"
 ARTICLE_B = "Beta article.\n\nThe beta team grows tomatoes in Porto. Tomatoes need sun and water.\n"
@@ -26,11 +26,24 @@ def settings_for(tmp_path: Path, corpus: Path, **extra: object) -> Settings:
     return Settings.load(overrides={"index_dir": tmp_path / "index", "corpus": (corpus,), **extra}, environ={})
 
 
-def stored_ids(settings: Settings) -> list[str]:
-    manifest = read_manifest(settings.index_dir)
+def live(settings: Settings) -> Manifest:
+    manifest = Store.open(settings, create=False).live()
     assert manifest is not None
-    collection = chroma_client(settings).get_collection(manifest.collection, embedding_function=None)
-    return collection.get()["ids"]
+    return manifest
+
+
+def stored_ids(settings: Settings, kind: str = "chunks") -> list[str]:
+    return Store.open(settings, create=False).collection(live(settings).epoch, kind).get(include=[])["ids"]
+
+
+def rewrite_live(settings: Settings, **changes: object) -> None:
+    """Edit the live manifest in the store, as another version or a damaged write would leave it."""
+    store = Store.open(settings, create=False)
+    manifest = live(settings)
+    data = {**json.loads(manifest.to_json()), **changes}
+    record = f"generation:{manifest.generation}"
+    meta = store.state.get(ids=[record], include=["metadatas"])["metadatas"][0]
+    store.state.upsert(ids=[record], embeddings=[[1.0]], metadatas=[{**meta, "manifest": json.dumps(data)}])
 
 
 @pytest.fixture
@@ -65,9 +78,16 @@ def test_add_change_delete_and_rerun_never_duplicates(tmp_path: Path, corpus: Pa
     (corpus / "beta.md").unlink()
     removed = ingest(settings)
     assert (removed.files, removed.removed_files) == (2, 1)
-    manifest = read_manifest(settings.index_dir)
-    assert manifest is not None and set(manifest.files) == {"alpha", "gamma"}
-    assert len(stored_ids(settings)) == sum(len(e.chunk_ids) for e in manifest.files.values())
+    manifest = live(settings)
+    assert set(manifest.files) == {"alpha", "gamma"}
+    # The store keeps the live generation and the one before (readers may still be on it); what
+    # only older generations used is gone.
+    previous = Store.open(settings, create=False).manifest(changed.generation)
+    in_use = {i for m in (manifest, previous) for e in m.files.values() for i in e.chunk_ids}
+    assert sorted(stored_ids(settings)) == sorted(in_use)
+    lexicon = Assistant.open(settings).index.lexicon
+    assert set(lexicon.sentence_ids) <= set(stored_ids(settings, "sentences"))
+    assert len(stored_ids(settings, "sentences")) == len(set(stored_ids(settings, "sentences")))
 
     answer = Assistant.open(settings).ask("Where does the alpha team build gliders?")
     assert "Nantes" in answer.answer and "Lyon" not in answer.answer
@@ -79,17 +99,13 @@ def test_ingesting_an_extra_file_adds_to_the_index(tmp_path: Path, corpus: Path)
     extra.write_text("Extra article.\n\nThe extra page is about kites.\n", encoding="utf-8")
     report = ingest(settings_for(tmp_path, extra))
     assert report.files == 3
-    manifest = read_manifest(tmp_path / "index")
-    assert manifest is not None and set(manifest.files) == {"alpha", "beta", "extra"}
+    assert set(live(settings_for(tmp_path, extra)).files) == {"alpha", "beta", "extra"}
 
 
 def test_model_change_rebuilds_and_questions_refuse_a_mismatched_index(tmp_path: Path, corpus: Path) -> None:
     settings = settings_for(tmp_path, corpus)
     ingest(settings)
-    manifest_path = settings.index_dir / "manifest.json"
-    data = json.loads(manifest_path.read_text())
-    data["model"] = "some-other-model"
-    manifest_path.write_text(json.dumps(data))
+    rewrite_live(settings, model="some-other-model")
     with pytest.raises(IndexMismatchError, match="some-other-model"):
         Assistant.open(settings)
     warnings: list[str] = []
@@ -100,17 +116,18 @@ def test_model_change_rebuilds_and_questions_refuse_a_mismatched_index(tmp_path:
 
 def test_an_index_of_an_older_format_is_rebuilt_by_the_next_ingest(tmp_path: Path, corpus: Path) -> None:
     settings = settings_for(tmp_path, corpus)
-    ingest(settings)
-    manifest_path = settings.index_dir / "manifest.json"
-    data = json.loads(manifest_path.read_text())
-    data["format"] = 1  # before sentence token vectors were stored
-    manifest_path.write_text(json.dumps(data))
-    with pytest.raises(IndexMismatchError, match="run `assistant ingest --rebuild`"):
+    # Format 2 kept its manifest and a generation folder beside Chroma.
+    (settings.index_dir / "gen" / "g1").mkdir(parents=True)
+    (settings.index_dir / "manifest.json").write_text(json.dumps({"format": 2, "files": {}}))
+    with pytest.raises(IndexMismatchError, match="older version of the assistant: run `assistant ingest --rebuild`"):
         Assistant.open(settings)
     report = ingest(settings)
     assert report.changed == 2 and report.chunks_kept == 0
-    generation = Assistant.open(settings).index
-    assert generation.sentence_tokens(0).shape[1] == 384  # every sentence's token vectors, stored
+    assert sorted(p.name for p in settings.index_dir.iterdir()) == [".ingest.lock", "chroma"]
+    rewrite_live(settings, format=2)
+    with pytest.raises(IndexMismatchError, match="older version of the assistant: run `assistant ingest --rebuild`"):
+        Assistant.open(settings)
+    assert ingest(settings).changed == 2
 
 
 def test_missing_damaged_and_empty_inputs_give_clear_errors(tmp_path: Path, corpus: Path) -> None:
@@ -123,13 +140,14 @@ def test_missing_damaged_and_empty_inputs_give_clear_errors(tmp_path: Path, corp
     empty.mkdir()
     with pytest.raises(UserInputError, match="No readable articles"):
         ingest(settings_for(tmp_path, empty))
-    settings.index_dir.mkdir(parents=True, exist_ok=True)
-    (settings.index_dir / "manifest.json").write_text("{not json")
+    ingest(settings)
+    rewrite_live(settings, files="{not a manifest")
     with pytest.raises(IndexMismatchError, match="--rebuild"):
         Assistant.open(settings)
-    with pytest.raises(IndexMismatchError, match="--rebuild"):
-        ingest(settings)
-    assert ingest(settings, rebuild=True).files == 2
+    warnings: list[str] = []
+    assert ingest(settings, warn=warnings.append).changed == 2
+    assert any("damaged" in w for w in warnings)
+    assert "Lyon" in Assistant.open(settings).ask("Where does the alpha team build gliders?").answer
 
 
 KILL_SCRIPT = """
@@ -151,7 +169,7 @@ ingest(Settings.load(overrides={"index_dir": sys.argv[1], "corpus": (sys.argv[2]
 def test_a_killed_ingest_leaves_the_previous_index_usable(tmp_path: Path, corpus: Path) -> None:
     settings = settings_for(tmp_path, corpus)
     ingest(settings)
-    before = read_manifest(settings.index_dir)
+    before = live(settings)
     (corpus / "alpha.txt").write_text(ARTICLE_A.replace("Lyon", "Nantes"), encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(settings.index_dir), str(corpus)],
                             stdout=subprocess.PIPE, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
@@ -162,18 +180,19 @@ def test_a_killed_ingest_leaves_the_previous_index_usable(tmp_path: Path, corpus
     proc.send_signal(signal.SIGKILL)
     proc.wait()
 
-    after = read_manifest(settings.index_dir)
-    assert after is not None and before is not None and after.generation == before.generation
+    store = Store.open(settings, create=False)
+    assert live(settings).generation == before.generation
+    killed = [g for g, meta in store.generations().items() if meta["status"] == "writing"]
+    assert len(killed) == 1 and store.collection(before.epoch, "chunks").get(where={"added": killed[0]})["ids"]
     answer = Assistant.open(settings).ask("Where does the alpha team build gliders?")
     assert "Lyon" in answer.answer
 
     report = ingest(settings)
     assert report.changed == 1
     assert "Nantes" in Assistant.open(settings).ask("Where does the alpha team build gliders?").answer
-    manifest = read_manifest(settings.index_dir)
-    assert manifest is not None
-    leftovers = [p.name for p in (settings.index_dir / "gen").iterdir()]
-    assert sorted(leftovers) == sorted({manifest.generation, before.generation})
+    assert sorted(store.generations()) == sorted({live(settings).generation, before.generation})
+    for kind in ("chunks", "sentences", "articles"):  # nothing the killed ingest wrote is left
+        assert not store.collection(before.epoch, kind).get(where={"added": killed[0]})["ids"]
 
 
 def test_an_open_assistant_follows_an_ingest_run_by_another_process(tmp_path: Path, corpus: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from assistant.lexicon import spelling_vocabulary
 from assistant.retrieve import Speller
 
 TEXT = ("Yann LeCun left Meta. Researchers may follow LeCun. World models predict how environments change. "
@@ -10,7 +11,7 @@ TEXT = ("Yann LeCun left Meta. Researchers may follow LeCun. World models predic
 
 
 def test_a_misspelt_word_becomes_the_articles_word_one_edit_away() -> None:
-    speller = Speller([TEXT])
+    speller = Speller(*spelling_vocabulary([TEXT]))
     assert speller.correct("Where could reserchers go?") == "Where could researchers go?"
     assert speller.correct("what can wolrd models do") == "what can world models do"  # swapped neighbours
     assert speller.correct("Does LeCunn agree with Benjio?") == "Does LeCun agree with Bengio?"  # names as written
@@ -18,7 +19,7 @@ def test_a_misspelt_word_becomes_the_articles_word_one_edit_away() -> None:
 
 
 def test_english_words_short_words_and_unknown_names_are_left_alone() -> None:
-    speller = Speller([TEXT])
+    speller = Speller(*spelling_vocabulary([TEXT]))
     # "readers" is one edit from "leaders", and "Nobel" from "novel", but both are words already.
     assert speller.correct("What do readers think of the Nobel prize?") == "What do readers think of the Nobel prize?"
     assert speller.correct("Is his wife here?") == "Is his wife here?"  # too short to guess at
@@ -26,7 +27,7 @@ def test_english_words_short_words_and_unknown_names_are_left_alone() -> None:
 
 
 def test_a_name_the_articles_never_use_is_noticed() -> None:
-    speller = Speller([TEXT])
+    speller = Speller(*spelling_vocabulary([TEXT]))
     assert speller.unknown_name("What did Mark Zuckerberg say?")
     assert not speller.unknown_name("What did Geoffrey Hinton say?")
     assert not speller.unknown_name("Where is it?")  # a question's first word is capitalised anyway
