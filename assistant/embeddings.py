@@ -29,7 +29,7 @@ import numpy as np
 from .config import DEFAULT_MODEL
 from .errors import UserInputError
 
-BATCH = 16  # texts per forward pass at ingest (bench/bench_ingest.py compares sizes)
+BATCH = 4  # texts per forward pass at ingest: on 2 cores, small batches embed fastest (see bench/bench_scale.py)
 _PACKAGED_NAMES = {DEFAULT_MODEL.lower(), "sentence-transformers/" + DEFAULT_MODEL.lower()}
 
 

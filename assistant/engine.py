@@ -54,8 +54,11 @@ class Assistant:
 
     @classmethod
     def open(cls, settings: Settings) -> Assistant:
-        """Open the index named by the settings; raises IndexMissingError / IndexMismatchError."""
-        return cls(settings, IndexReader.open(settings))
+        """Open the index named by the settings, ready to answer: the first question costs like
+        the next. Raises IndexMissingError / IndexMismatchError."""
+        assistant = cls(settings, IndexReader.open(settings))
+        assistant.retriever.warm()
+        return assistant
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         started = time.perf_counter()

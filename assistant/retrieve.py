@@ -163,6 +163,13 @@ class Retriever:
         """Who the indexed articles are about (people.cast), saved by ingest."""
         return self.lexicon.cast
 
+    def warm(self) -> None:
+        """Load now what the first question would otherwise wait for: the embedder, the speller and
+        its English word list, and Chroma's nearest-neighbour indexes."""
+        _dictionary()
+        vector = self.index.embedder.embed([self.spelling.correct("warm")])[0]
+        self.signals(vector, [])
+
     def retrieve(self, query: str) -> Retrieval:
         query = self.spelling.correct(query)
         lexicon = self.lexicon

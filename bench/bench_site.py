@@ -102,11 +102,11 @@ def main() -> None:
         seconds = time.perf_counter() - started
         pages = sum(len(list((args.docs / f).rglob("*.html"))) for f in folders)
         assistant = Assistant.open(settings)
-        chunks = assistant.index.chunks()
-        faq_units = sum(c.kind == "faq" for c in chunks)
+        chunks = len(assistant.index.lexicon.chunk_ids)
+        faq_units = int(assistant.index.lexicon.chunk_faq.sum())
         print(f"site: {args.docs} ({', '.join(folders)}): {pages} pages")
-        print(f"ingest: {report.files} articles, {len(report.skipped)} skipped, {len(chunks)} chunks, "
-              f"{faq_units} FAQ units, {seconds:.0f} s")
+        print(f"ingest: {report.files} articles, {len(report.skipped)} skipped, {chunks} chunks, "
+              f"{faq_units} FAQ units, {seconds:.0f} s ({chunks / seconds:.0f} chunks/s)")
         for line in report.skipped:
             print(f"  {line}")
 

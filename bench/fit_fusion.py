@@ -34,26 +34,28 @@ REPORTED = [ROOT / "evals/seeds.yaml", ROOT / "evals/faq.yaml", ROOT / "evals/ho
 
 @dataclass(frozen=True)
 class Example:
-    signals: np.ndarray  # chunks x SIGNALS
+    signals: np.ndarray  # candidate chunks x SIGNALS
     positive: np.ndarray  # chunk contains an expected phrase and is from an expected article
     expected_article: np.ndarray
 
 
 def examples(assistant: Assistant, files: list[Path]) -> list[Example]:
-    chunks = assistant.index.chunks()
+    """One example per question with expected sources, over the chunks retrieval ranks for it."""
     found = []
     for case in load_cases(files):
         turn = case.turns[0]
         if not turn.expect.sources:
             continue
+        vector = assistant.index.embedder.embed([turn.question])[0]
+        candidates, signals = assistant.retriever.signals(vector, terms(turn.question))
+        chunks = assistant.index.chunks(candidates.tolist())
         phrases = [p.casefold() for p in turn.expect.phrases]
         in_article = np.array([c.doc_id in turn.expect.sources for c in chunks])
         positive = in_article & np.array([any(p in c.text.casefold() for p in phrases) for c in chunks])
         if not positive.any():
             positive = in_article
-        vector = assistant.index.embedder.embed([turn.question])[0]
-        signals = assistant.retriever.signals(vector, terms(turn.question))
-        found.append(Example(signals.astype(np.float64), positive, in_article))
+        if positive.any():  # else no candidate is from the expected article: nothing to learn from
+            found.append(Example(signals.astype(np.float64), positive, in_article))
     return found
 
 
