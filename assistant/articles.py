@@ -13,6 +13,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -77,13 +78,17 @@ def _without_suffix(relative: str) -> str:
     return relative.rsplit(".", 1)[0] if "." in relative.rsplit("/", 1)[-1] else relative
 
 
+Known = Callable[[str, str], Article | None]  # (doc_id, sha256 of the file) -> the article as read before
+
+
 def read_articles(paths: Iterable[Path], warn: Callable[[str], None], include: Sequence[str] = (),
-                  exclude: Sequence[str] = ()) -> list[Article]:
-    """Read every article under `paths`; skipped files are reported through `warn`."""
+                  exclude: Sequence[str] = (), known: Known = lambda doc_id, sha256: None) -> list[Article]:
+    """Read every article under `paths`; skipped files are reported through `warn`. A file
+    `known` gives an article for (same id, same bytes) is not extracted again."""
     articles: dict[str, Article] = {}
     for doc_id, path in discover(paths, warn, include, exclude):
         try:
-            article = read_article(path, doc_id)
+            article = read_article(path, doc_id, known)
         except UnreadableArticle as exc:
             warn(f"skipped {path}: {exc}")
             continue
@@ -94,7 +99,7 @@ def read_articles(paths: Iterable[Path], warn: Callable[[str], None], include: S
     return list(articles.values())
 
 
-def read_article(path: Path, doc_id: str = "") -> Article:
+def read_article(path: Path, doc_id: str = "", known: Known = lambda doc_id, sha256: None) -> Article:
     """One file as an article; `doc_id` defaults to the file name without its suffix."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -105,6 +110,9 @@ def read_article(path: Path, doc_id: str = "") -> Article:
         raise UnreadableArticle(f"cannot be read ({exc.strerror or exc})") from None
     if len(data) > MAX_FILE_BYTES:
         raise UnreadableArticle(f"larger than {MAX_FILE_BYTES // 1_000_000} MB")
+    sha256 = hashlib.sha256(data).hexdigest()
+    if (before := known(doc_id or path.stem, sha256)) is not None:
+        return replace(before, path=str(path.resolve()))
     raw = _decoded(data, html=suffix in HTML_SUFFIXES)
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     if suffix in HTML_SUFFIXES:
@@ -125,7 +133,7 @@ def read_article(path: Path, doc_id: str = "") -> Article:
         path=str(path.resolve()),
         title=title[:_TITLE_CHARS],
         text=text,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256,
     )
 
 

@@ -85,8 +85,10 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
         store = Store.open(settings, create=True)
         old = _previous(store, settings, rebuild, warn)
         sweep_killed(store)
-        found = read_articles(settings.corpus, skipped, settings.include, settings.exclude)
-        articles = _merge(found, old, store, settings.corpus)
+        stored = _stored_articles(store, old)
+        found = read_articles(settings.corpus, skipped, settings.include, settings.exclude,
+                              known=lambda doc_id, sha256: stored.get((doc_id, sha256)))
+        articles = _merge(found, old, stored, settings.corpus)
         if not articles:
             raise UserInputError(
                 f"No readable articles in {', '.join(map(str, settings.corpus))}: "
@@ -129,7 +131,19 @@ def _previous(store: Store, settings: Settings, rebuild: bool, warn: Callable[[s
     return old
 
 
-def _merge(found: list[Article], old: Manifest | None, store: Store, corpus: tuple[Path, ...]) -> list[Article]:
+def _stored_articles(store: Store, old: Manifest | None) -> dict[tuple[str, str], Article]:
+    """The live generation's articles as stored, by (id, sha256 of the file): an unchanged file is
+    not read for its text again (extracting HTML is most of an unchanged page's cost)."""
+    if old is None:
+        return {}
+    keys = {article_key(doc_id, e.sha256): doc_id for doc_id, e in old.files.items()}
+    texts = store.texts(old.epoch, list(keys))
+    return {(d, old.files[d].sha256): Article(d, old.files[d].path, old.files[d].title, texts[key], old.files[d].sha256)
+            for key, d in keys.items() if key in texts}
+
+
+def _merge(found: list[Article], old: Manifest | None, stored: dict[tuple[str, str], Article],
+           corpus: tuple[Path, ...]) -> list[Article]:
     """The articles of the new generation: those found now, plus earlier ones outside the scanned
     paths whose files still exist (so `ingest extra.md` adds to the index instead of replacing it)."""
     if old is None:
@@ -141,12 +155,7 @@ def _merge(found: list[Article], old: Manifest | None, store: Store, corpus: tup
         if doc_id not in found_ids and Path(entry.path).exists()
         and not any(Path(entry.path) == p or p in Path(entry.path).parents for p in scanned)
     ]
-    if not carried:
-        return found
-    keys = {d: article_key(d, old.files[d].sha256) for d in carried}
-    texts = store.texts(old.epoch, list(keys.values()))
-    return found + [Article(d, old.files[d].path, old.files[d].title, texts[keys[d]], old.files[d].sha256)
-                    for d in carried if keys[d] in texts]
+    return found + [stored[(d, old.files[d].sha256)] for d in carried if (d, old.files[d].sha256) in stored]
 
 
 def _unchanged(articles: list[Article], old: Manifest | None) -> set[str]:

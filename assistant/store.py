@@ -219,11 +219,14 @@ class Store:
     def texts(self, epoch: str, keys: Sequence[str]) -> dict[str, str]:
         """Article texts by key (article_key)."""
         collection = self.collection(epoch, "articles")
+        found: dict[str, str] = {}
         try:
-            got = collection.get(ids=list(keys), include=["documents"])
+            for start in range(0, len(keys), 200):
+                got = collection.get(ids=list(keys[start:start + 200]), include=["documents"])
+                found.update(zip(got["ids"], got["documents"], strict=True))
         except Exception as exc:
             raise StoreUnavailableError(f"Cannot read the index at {where(self.settings)} ({exc}).") from None
-        return dict(zip(got["ids"], got["documents"], strict=True))
+        return found
 
     def drop_epochs(self, keep: set[str]) -> None:
         """Delete the collections of every epoch but `keep` (older indexes' collections among them)."""

@@ -214,3 +214,20 @@ def test_an_unwritable_index_folder_is_one_clear_error(tmp_path: Path, corpus: P
     settings = Settings.load(overrides={"index_dir": blocker / "index", "corpus": (corpus,)}, environ={})
     with pytest.raises(StoreUnavailableError, match="Cannot write the index"):
         ingest(settings)
+
+
+def test_an_unchanged_page_is_not_extracted_again(tmp_path: Path, corpus: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    (corpus / "page.html").write_text("<html><body><main><h1>Delta</h1><p>The delta team sails from Brest to "
+                                      "Cork every spring.</p></main></body></html>", encoding="utf-8")
+    settings = settings_for(tmp_path, corpus)
+    ingest(settings)
+
+    def extract_again(html: str) -> object:
+        raise AssertionError("an unchanged page was extracted again")
+
+    monkeypatch.setattr("assistant.extract.html_text", extract_again)
+    (corpus / "alpha.txt").write_text(ARTICLE_A.replace("Lyon", "Nantes"), encoding="utf-8")
+    report = ingest(settings)
+    assert (report.files, report.changed) == (3, 1)
+    assert "Brest" in Assistant.open(settings).ask("Where does the delta team sail from?").answer
