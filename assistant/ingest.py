@@ -1,8 +1,9 @@
 """Ingest: read articles, chunk, embed what is new, and swap in a new index generation.
 
-Incremental by content: an unchanged file (same hash, same model and chunking) keeps its chunks
-and vectors; a changed file is chunked again and only chunks with new content-hash ids are
-embedded; a file that disappeared is dropped. Nothing changed means nothing is written.
+Incremental by content: an unchanged file (same bytes, same model and chunking) is not extracted,
+chunked or embedded again: its text, chunks, sentences and lexicon share come from the live
+generation. A changed file is chunked again and only chunks and sentences with new content-hash
+ids are embedded; a file that disappeared is dropped. Nothing changed means nothing is written.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .articles import read_articles
@@ -18,7 +19,7 @@ from .chunking import chunk_article, chunk_sentences, content_id, embedding_text
 from .config import Settings
 from .embeddings import Embedder, embed_by_length, ensure_export, load_fast_embedder
 from .errors import IndexMismatchError, StoreUnavailableError, UserInputError
-from .lexicon import build_lexicon
+from .lexicon import Row, build_lexicon
 from .store import (
     FileEntry,
     IndexWriter,
@@ -102,7 +103,7 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
             report.chunks_kept = sum(len(e.chunk_ids) for e in old.files.values())
             report.generation = old.generation
         else:
-            _write_generation(settings, store, articles, old, kept_docs, report, progress, warn)
+            _write_generation(settings, store, articles, old, kept_docs, stored, report, progress, warn)
         if not settings.chroma_host:
             remove_older_format(settings.index_dir)
     report.seconds = time.perf_counter() - started
@@ -165,38 +166,41 @@ def _unchanged(articles: list[Article], old: Manifest | None) -> set[str]:
 
 
 def _write_generation(settings: Settings, store: Store, articles: list[Article], old: Manifest | None,
-                      kept_docs: set[str], report: IngestReport, progress: bool, warn: Callable[[str], None]
-                      ) -> None:
-    """Chunk every article (cheap, and the same text gives the same ids), embed and write only the
-    chunks and sentences the epoch does not hold yet, in batches, then swap the new generation in."""
+                      kept_docs: set[str], stored: dict[tuple[str, str], Article], report: IngestReport,
+                      progress: bool, warn: Callable[[str], None]) -> None:
+    """Chunk the new and changed articles and embed and write only the chunks and sentences the
+    epoch does not hold yet, in batches; take the unchanged ones from the live generation as they
+    are (not even chunked again); then swap the new generation in."""
     _export_query_model(settings, warn)
     embedder = load_fast_embedder(settings.model)
+    previous = store.lexicon(old) if old else None
     generation = time.strftime("g%Y%m%d%H%M%S") + f"{time.time_ns() % 1_000_000:06d}"
     epoch = old.epoch if old else generation
     writer = IndexWriter(store, generation, epoch, embedder.dimension)
     manifest = Manifest(model=settings.model, dimension=embedder.dimension, chunking=chunking_settings(settings),
                         generation=generation, epoch=epoch)
     batch = _Batch(writer, embedder)
-    all_chunks: list[list[Chunk]] = []
-    all_sentences: list[list[tuple[str, int, int, bool]]] = []
+    fresh: dict[str, tuple[list[Chunk], list[Row]]] = {}
     for article in _progress(articles, progress):
+        if old is not None and article.doc_id in kept_docs:
+            manifest.files[article.doc_id] = replace(old.files[article.doc_id], path=article.path)
+            continue
         chunks = chunk_article(article, settings)
         spans = sorted({span for c in chunks for span in chunk_sentences(c, article.text)})
         sentences = [(content_id(article.doc_id, s, e, article.text[s:e]), s, e, quotable) for s, e, quotable in spans]
-        if article.doc_id not in kept_docs:
-            have_chunks = writer.existing("chunks", [c.id for c in chunks])
-            have_sentences = writer.existing("sentences", [i for i, *_ in sentences])
-            batch.chunks.extend(c for c in chunks if c.id not in have_chunks)
-            batch.sentences.extend((i, article.doc_id, article.text[s:e]) for i, s, e, _ in sentences
-                                   if i not in have_sentences)
-            batch.articles.append(article)
-            batch.flush_when_full()
-        all_chunks.append(chunks)
-        all_sentences.append(sentences)
+        have_chunks = writer.existing("chunks", [c.id for c in chunks])
+        have_sentences = writer.existing("sentences", [i for i, *_ in sentences])
+        batch.chunks.extend(c for c in chunks if c.id not in have_chunks)
+        batch.sentences.extend((i, article.doc_id, article.text[s:e]) for i, s, e, _ in sentences
+                               if i not in have_sentences)
+        batch.articles.append(article)
+        batch.flush_when_full()
+        fresh[article.doc_id] = (chunks, sentences)
         manifest.files[article.doc_id] = FileEntry(path=article.path, sha256=article.sha256, title=article.title,
                                                    chunk_ids=[c.id for c in chunks])
     batch.flush()
-    used = {"chunks": {c.id for cs in all_chunks for c in cs}, "sentences": {i for ss in all_sentences for i, *_ in ss},
+    lexicon = build_lexicon(articles, fresh, previous, _dropped(settings, old, kept_docs, stored))
+    used = {"chunks": {i for e in manifest.files.values() for i in e.chunk_ids}, "sentences": set(lexicon.sentence_ids),
             "articles": {article_key(a.doc_id, a.sha256) for a in articles}}
     if old is not None:
         gone = [d for d in old.files if d not in kept_docs]  # changed or removed
@@ -205,9 +209,25 @@ def _write_generation(settings: Settings, store: Store, articles: list[Article],
     report.chunks_kept = len(used["chunks"] & old_ids)
     report.chunks_added = len(used["chunks"] - old_ids)
     report.chunks_removed = len(old_ids - used["chunks"])
-    writer.commit(manifest, build_lexicon(articles, all_chunks, all_sentences))
+    writer.commit(manifest, lexicon)
     collect_garbage(store, manifest, old, used)
     report.generation = generation
+
+
+def _dropped(settings: Settings, old: Manifest | None, kept_docs: set[str],
+             stored: dict[tuple[str, str], Article]) -> list[Chunk]:
+    """The live generation's chunks of the articles that changed or went (cut again from their stored text)."""
+    if old is None:
+        return []
+    dropped = []
+    for doc_id, entry in old.files.items():
+        if doc_id in kept_docs:
+            continue
+        if (doc_id, entry.sha256) not in stored:
+            raise IndexMismatchError(f"The index at {where(settings)} is missing the text of {doc_id}: "
+                                     "run `assistant ingest --rebuild`.")
+        dropped.extend(chunk_article(stored[(doc_id, entry.sha256)], settings))
+    return dropped
 
 
 class _Batch:

@@ -18,8 +18,9 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -67,11 +68,14 @@ class Lexicon:
     post_tf: np.ndarray  # float32
     words: list[str]  # the speller's vocabulary: raw words, lower-cased
     word_counts: np.ndarray  # int64
-    names: dict[str, str]  # a word the articles mostly capitalise -> its usual spelling
+    forms: list[str]  # the same words as written ("LeCun", "lecun")
+    form_counts: np.ndarray  # int64
     cast: Cast
 
     def __post_init__(self) -> None:
         self.term_index = {t: i for i, t in enumerate(self.vocabulary)}
+        self.names = names(dict(zip(self.words, self.word_counts.tolist(), strict=True)),
+                           dict(zip(self.forms, self.form_counts.tolist(), strict=True)))
         self.chunk_position = {c: i for i, c in enumerate(self.chunk_ids)}
         self.sentence_position = {s: i for i, s in enumerate(self.sentence_ids)}
         n = max(len(self.chunk_ids), 1)
@@ -124,7 +128,7 @@ class Lexicon:
     def to_bytes(self) -> bytes:
         strings = {"doc_ids": self.doc_ids, "doc_titles": self.doc_titles, "chunk_ids": self.chunk_ids,
                    "chunk_section": self.chunk_section, "sentence_ids": self.sentence_ids,
-                   "vocabulary": self.vocabulary, "words": self.words, "names": self.names,
+                   "vocabulary": self.vocabulary, "words": self.words, "forms": self.forms,
                    "subject": self.cast.subject, "people": sorted(self.cast.people)}
         arrays = {name: getattr(self, name) for name in _ARRAYS}
         buffer = io.BytesIO()
@@ -142,73 +146,193 @@ class Lexicon:
 
 _ARRAYS = ("chunk_doc", "chunk_faq", "chunk_start", "chunk_end", "chunk_length", "sentence_doc", "sentence_start",
            "sentence_end", "sentence_quotable", "members", "member_offsets", "term_offsets", "post_chunk",
-           "post_tf", "word_counts")
+           "post_tf", "word_counts", "form_counts")
 
 
-def build_lexicon(articles: Sequence[Article], chunks: Sequence[Sequence[Chunk]],
-                  sentences: Sequence[Sequence[tuple[str, int, int, bool]]]) -> Lexicon:
-    """The lexicon of a generation: `chunks[i]` and `sentences[i]` (id, start, end, quotable) are
-    those of `articles[i]`, each in reading order."""
-    flat = [c for per_article in chunks for c in per_article]
-    chunk_doc = [d for d, per_article in enumerate(chunks) for _ in per_article]
-    rows = [(d, *s) for d, per_article in enumerate(sentences) for s in per_article]
-    chunk_terms = [Counter(terms(f"{c.title} {c.section} {c.text}")) for c in flat]
-    postings: dict[str, list[tuple[int, int]]] = {}
-    for i, counts in enumerate(chunk_terms):
-        for term, tf in counts.items():
-            postings.setdefault(term, []).append((i, tf))
-    vocabulary = sorted(postings)
-    pairs = [p for t in vocabulary for p in postings[t]]
-    words, names = spelling_vocabulary(f"{c.title} {c.section} {c.text}" for c in flat)
+def build_lexicon(articles: Sequence[Article], fresh: Mapping[str, tuple[Sequence[Chunk], Sequence[Row]]],
+                  previous: Lexicon | None = None, dropped: Iterable[Chunk] = ()) -> Lexicon:
+    """The lexicon of a generation of `articles` (in order). `fresh` holds the chunks and sentences
+    (id, start, end, quotable) of each new or changed article, in reading order; every other
+    article is taken from `previous` as it was, without reading its text again, and `dropped` are
+    the previous chunks of changed and removed articles, whose words leave the speller's counts.
+    The result is the same as building from scratch."""
+    kept = _Kept(previous) if previous else None
+    parts = []
+    for article in articles:
+        if article.doc_id in fresh:
+            parts.append(_fresh_part(*fresh[article.doc_id]))
+        elif kept is not None:
+            parts.append(kept.part(article.doc_id))
+        else:
+            raise ValueError(f"{article.doc_id} is neither fresh nor in a previous lexicon")
+    chunk_base = np.cumsum([0] + [len(p.chunk_ids) for p in parts])
+    sentence_base = np.cumsum([0] + [len(p.sentence_ids) for p in parts])
+    sentinel = int(sentence_base[-1])
+    members = [np.where(p.members < 0, sentinel, p.members + sentence_base[d]) for d, p in enumerate(parts)]
+    runs = [np.diff(np.append(p.member_offsets, len(p.members))) for p in parts]
+    # Postings: (term, chunk, tf) of every chunk, grouped by term, chunks in order within each. A
+    # part's terms index its own term list (kept parts share the previous vocabulary): the new
+    # vocabulary is the terms some posting uses.
+    lists = {id(p.terms): p.terms for p in parts}
+    used = {key: np.unique(np.concatenate([p.post_term for p in parts if id(p.terms) == key])) for key in lists}
+    vocabulary = sorted({lists[key][i] for key, ids in used.items() for i in ids.tolist()})
+    index = {t: i for i, t in enumerate(vocabulary)}
+    remap = {}
+    for key, ids in used.items():
+        remap[key] = np.full(len(lists[key]), -1, dtype=np.int64)
+        remap[key][ids] = [index[lists[key][i]] for i in ids.tolist()]
+    post_term = _joined([remap[id(p.terms)][p.post_term] for p in parts], np.int64)
+    post_chunk = _joined([p.post_chunk + chunk_base[d] for d, p in enumerate(parts)], np.int64)
+    post_tf = _joined([p.post_tf for p in parts], np.float32)
+    order = np.lexsort((post_chunk, post_term))
+    words = Counter(dict(zip(previous.words, previous.word_counts.tolist(), strict=True))) if previous else Counter()
+    forms = Counter(dict(zip(previous.forms, previous.form_counts.tolist(), strict=True))) if previous else Counter()
+    for chunk in dropped:
+        for word in RAW_WORD.findall(chunk_words(chunk)):
+            words[word.lower()] -= 1
+            forms[word] -= 1
+    for chunks, _ in fresh.values():
+        for chunk in chunks:
+            for word in RAW_WORD.findall(chunk_words(chunk)):
+                words[word.lower()] += 1
+                forms[word] += 1
+    words, forms = +words, +forms  # drop words no longer used
     return Lexicon(
         doc_ids=[a.doc_id for a in articles],
         doc_titles=[a.title for a in articles],
-        chunk_ids=[c.id for c in flat],
-        chunk_doc=np.array(chunk_doc, dtype=np.int32),
-        chunk_section=[c.section for c in flat],
-        chunk_faq=np.array([c.kind == "faq" for c in flat], dtype=bool),
-        chunk_start=np.array([c.start for c in flat], dtype=np.int32),
-        chunk_end=np.array([c.end for c in flat], dtype=np.int32),
-        chunk_length=np.array([max(sum(t.values()), 1) for t in chunk_terms], dtype=np.float32),
-        sentence_ids=[r[1] for r in rows],
-        sentence_doc=np.array([r[0] for r in rows], dtype=np.int32),
-        sentence_start=np.array([r[2] for r in rows], dtype=np.int32),
-        sentence_end=np.array([r[3] for r in rows], dtype=np.int32),
-        sentence_quotable=np.array([r[4] for r in rows], dtype=bool),
-        **_members(flat, chunk_doc, rows),
+        chunk_ids=[c for p in parts for c in p.chunk_ids],
+        chunk_doc=np.repeat(np.arange(len(parts), dtype=np.int32), [len(p.chunk_ids) for p in parts]),
+        chunk_section=[c for p in parts for c in p.chunk_section],
+        chunk_faq=_joined([p.chunk_faq for p in parts], bool),
+        chunk_start=_joined([p.chunk_start for p in parts], np.int32),
+        chunk_end=_joined([p.chunk_end for p in parts], np.int32),
+        chunk_length=_joined([p.chunk_length for p in parts], np.float32),
+        sentence_ids=[i for p in parts for i in p.sentence_ids],
+        sentence_doc=np.repeat(np.arange(len(parts), dtype=np.int32), [len(p.sentence_ids) for p in parts]),
+        sentence_start=_joined([p.sentence_start for p in parts], np.int32),
+        sentence_end=_joined([p.sentence_end for p in parts], np.int32),
+        sentence_quotable=_joined([p.sentence_quotable for p in parts], bool),
+        members=_joined(members, np.int64),
+        member_offsets=np.concatenate([[0], np.cumsum(np.concatenate(runs or [np.zeros(0, np.int64)]))])[:-1]
+        .astype(np.int64),
         vocabulary=vocabulary,
-        term_offsets=np.concatenate([[0], np.cumsum([len(postings[t]) for t in vocabulary])]).astype(np.int64),
-        post_chunk=np.array([i for i, _ in pairs], dtype=np.int32),
-        post_tf=np.array([tf for _, tf in pairs], dtype=np.float32),
-        words=list(words),
-        word_counts=np.array(list(words.values()), dtype=np.int64),
-        names=names,
+        term_offsets=np.searchsorted(post_term[order], np.arange(len(vocabulary) + 1)).astype(np.int64),
+        post_chunk=post_chunk[order].astype(np.int32),
+        post_tf=post_tf[order].astype(np.float32),
+        words=sorted(words),
+        word_counts=np.array([words[w] for w in sorted(words)], dtype=np.int64),
+        forms=sorted(forms),
+        form_counts=np.array([forms[w] for w in sorted(forms)], dtype=np.int64),
         cast=cast(a.text for a in articles),
     )
 
 
+Row = tuple[str, int, int, bool]  # a sentence: (record id, start, end, quotable)
+
+
+def chunk_words(chunk: Chunk) -> str:
+    """What keyword search and the speller read of a chunk: its title, section and text."""
+    return f"{chunk.title} {chunk.section} {chunk.text}"
+
+
+@dataclass
+class _Part:
+    """One article's share of a lexicon, positions counted from its own first chunk and sentence."""
+
+    chunk_ids: list[str]
+    chunk_section: list[str]
+    chunk_faq: np.ndarray
+    chunk_start: np.ndarray
+    chunk_end: np.ndarray
+    chunk_length: np.ndarray
+    sentence_ids: list[str]
+    sentence_start: np.ndarray
+    sentence_end: np.ndarray
+    sentence_quotable: np.ndarray
+    members: np.ndarray  # -1: the chunk holds no sentence
+    member_offsets: np.ndarray
+    terms: list[str]  # the terms post_term indexes
+    post_term: np.ndarray
+    post_chunk: np.ndarray
+    post_tf: np.ndarray
+
+
+def _fresh_part(chunks: Sequence[Chunk], rows: Sequence[Row]) -> _Part:
+    counts = [Counter(terms(chunk_words(c))) for c in chunks]
+    vocabulary = sorted({t for c in counts for t in c})
+    index = {t: i for i, t in enumerate(vocabulary)}
+    triples = [(index[t], i, tf) for i, c in enumerate(counts) for t, tf in c.items()]
+    members: list[int] = []
+    offsets: list[int] = []
+    for chunk in chunks:
+        offsets.append(len(members))
+        inside = [i for i, (_, start, end, _) in enumerate(rows) if start >= chunk.start and end <= chunk.end]
+        members.extend(inside or [-1])
+    return _Part(
+        chunk_ids=[c.id for c in chunks], chunk_section=[c.section for c in chunks],
+        chunk_faq=np.array([c.kind == "faq" for c in chunks], dtype=bool),
+        chunk_start=np.array([c.start for c in chunks], dtype=np.int32),
+        chunk_end=np.array([c.end for c in chunks], dtype=np.int32),
+        chunk_length=np.array([max(sum(c.values()), 1) for c in counts], dtype=np.float32),
+        sentence_ids=[r[0] for r in rows], sentence_start=np.array([r[1] for r in rows], dtype=np.int32),
+        sentence_end=np.array([r[2] for r in rows], dtype=np.int32),
+        sentence_quotable=np.array([r[3] for r in rows], dtype=bool),
+        members=np.array(members, dtype=np.int64), member_offsets=np.array(offsets, dtype=np.int64),
+        terms=vocabulary, post_term=np.array([t for t, _, _ in triples], dtype=np.int64),
+        post_chunk=np.array([c for _, c, _ in triples], dtype=np.int64),
+        post_tf=np.array([tf for _, _, tf in triples], dtype=np.float32),
+    )
+
+
+class _Kept:
+    """Cuts unchanged articles' shares out of the previous lexicon (its postings sorted by chunk
+    once, so each cut is a slice)."""
+
+    def __init__(self, lexicon: Lexicon):
+        self.lexicon = lexicon
+        self.doc = {d: i for i, d in enumerate(lexicon.doc_ids)}
+        by_chunk = np.argsort(lexicon.post_chunk, kind="stable")
+        self.post_chunk = lexicon.post_chunk[by_chunk].astype(np.int64)
+        self.post_term = np.repeat(np.arange(len(lexicon.vocabulary)), np.diff(lexicon.term_offsets))[by_chunk]
+        self.post_tf = lexicon.post_tf[by_chunk]
+
+    def part(self, doc_id: str) -> _Part:
+        lexicon = self.lexicon
+        old = self.doc[doc_id]
+        c0, c1 = np.searchsorted(lexicon.chunk_doc, [old, old + 1]).tolist()
+        s0, s1 = np.searchsorted(lexicon.sentence_doc, [old, old + 1]).tolist()
+        m0 = int(lexicon.member_offsets[c0]) if c0 < len(lexicon.member_offsets) else len(lexicon.members)
+        m1 = int(lexicon.member_offsets[c1]) if c1 < len(lexicon.member_offsets) else len(lexicon.members)
+        p0, p1 = np.searchsorted(self.post_chunk, [c0, c1]).tolist()
+        members = lexicon.members[m0:m1]
+        return _Part(
+            chunk_ids=lexicon.chunk_ids[c0:c1], chunk_section=lexicon.chunk_section[c0:c1],
+            chunk_faq=lexicon.chunk_faq[c0:c1], chunk_start=lexicon.chunk_start[c0:c1],
+            chunk_end=lexicon.chunk_end[c0:c1], chunk_length=lexicon.chunk_length[c0:c1],
+            sentence_ids=lexicon.sentence_ids[s0:s1], sentence_start=lexicon.sentence_start[s0:s1],
+            sentence_end=lexicon.sentence_end[s0:s1], sentence_quotable=lexicon.sentence_quotable[s0:s1],
+            members=np.where(members == len(lexicon.sentence_ids), -1, members - s0),
+            member_offsets=lexicon.member_offsets[c0:c1] - m0,
+            terms=lexicon.vocabulary, post_term=self.post_term[p0:p1],
+            post_chunk=self.post_chunk[p0:p1] - c0, post_tf=self.post_tf[p0:p1],
+        )
+
+
+def _joined(arrays: Sequence[np.ndarray], dtype: Any) -> np.ndarray:
+    return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype=dtype)
+
+
 def spelling_vocabulary(texts: Iterable[str]) -> tuple[Counter[str], dict[str, str]]:
-    """Every word of the texts (lower-cased) with its count, and the names among them: a word the
-    texts mostly write capitalised, with its usual spelling ("lecun": "LeCun")."""
+    """Every word of the texts (lower-cased) with its count, and the names among them (`names`)."""
     words: Counter[str] = Counter()
     forms: Counter[str] = Counter()
     for text in texts:
         for word in RAW_WORD.findall(text):
             words[word.lower()] += 1
             forms[word] += 1
-    return words, {w.lower(): w for w, n in forms.most_common() if w[0].isupper() and n * 2 > words[w.lower()]}
+    return words, names(words, forms)
 
 
-def _members(chunks: Sequence[Chunk], chunk_doc: Sequence[int], rows: Sequence[tuple[int, str, int, int, bool]]
-             ) -> dict[str, np.ndarray]:
-    """For each chunk, the positions of the sentences inside it (`np.maximum.reduceat` reads them)."""
-    by_doc: dict[int, list[tuple[int, int, int]]] = {}
-    for i, (doc, _, start, end, _) in enumerate(rows):
-        by_doc.setdefault(doc, []).append((start, end, i))
-    members: list[int] = []
-    offsets: list[int] = []
-    for chunk, doc in zip(chunks, chunk_doc, strict=True):
-        offsets.append(len(members))
-        inside = [i for start, end, i in by_doc.get(doc, ()) if start >= chunk.start and end <= chunk.end]
-        members.extend(inside or [len(rows)])
-    return {"members": np.asarray(members, dtype=np.int64), "member_offsets": np.asarray(offsets, dtype=np.int64)}
+def names(words: Mapping[str, int], forms: Mapping[str, int]) -> dict[str, str]:
+    """A word the texts mostly write capitalised, with its usual spelling ("lecun": "LeCun")."""
+    return {w.lower(): w for w, n in forms.items() if w[0].isupper() and n * 2 > words[w.lower()]}

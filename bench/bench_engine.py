@@ -91,14 +91,25 @@ def bench_ingest(runs: int) -> str:
     )
 
 
+NAIVE_ONE_SHOT = """
+import sys
+from pathlib import Path
+from assistant.config import Settings
+from assistant.naive import NaiveAssistant
+print(NaiveAssistant.open(Settings.load(overrides={"corpus": (Path("seeds"),)})).ask(sys.argv[1]).answer)
+"""
+
+
 def bench_one_shot(index: Path, runs: int) -> str:
     times = [wall([*ASSISTANT, "ask", QUESTIONS[i % len(QUESTIONS)], "--index", str(index)]) for i in range(runs)]
+    naive = [wall([sys.executable, "-c", NAIVE_ONE_SHOT, QUESTIONS[i % len(QUESTIONS)]]) for i in range(runs)]
     help_times = [wall([*ASSISTANT, "--help"]) for _ in range(runs)]
     baseline = import_baseline(runs)
     return (
         f"one-shot `assistant ask`: median {statistics.median(times):6.2f} s  "
-        f"({statistics.median(times) / baseline:4.1f}x the bare import, {baseline:.2f} s); "
-        f"`assistant --help` median {statistics.median(help_times) * 1000:.0f} ms"
+        f"({statistics.median(times) / baseline:4.1f}x the bare import, {baseline:.2f} s); naive llama-index "
+        f"(VectorStoreIndex defaults, same MiniLM, its in-memory index of seeds/ built at start): median "
+        f"{statistics.median(naive):.2f} s; `assistant --help` median {statistics.median(help_times) * 1000:.0f} ms"
     )
 
 
@@ -142,10 +153,22 @@ def bench_in_process(index: Path, count: int) -> str:
         started = time.perf_counter()
         assistant.ask(q)
         asks.append((time.perf_counter() - started) * 1000)
+    from assistant.naive import NaiveAssistant
+
+    naive = NaiveAssistant.open(Settings.load(overrides={"corpus": (ROOT / "seeds",)}))
+    for q in QUESTIONS:
+        naive.ask(q)
+    naive_asks = []
+    for i in range(count):
+        started = time.perf_counter()
+        naive.ask(QUESTIONS[i % len(QUESTIONS)])
+        naive_asks.append((time.perf_counter() - started) * 1000)
     ratio = statistics.median(asks) / statistics.median(embeds)
     return (
         f"in-process Assistant.ask, warm: p50 {percentile(asks, 50):.1f} ms, p95 {percentile(asks, 95):.1f} ms; "
-        f"{ratio:.1f}x the bare query embedding (p50 {percentile(embeds, 50):.1f} ms) in the same process"
+        f"{ratio:.1f}x the bare query embedding (p50 {percentile(embeds, 50):.1f} ms) in the same process; "
+        f"naive llama-index in the same process: p50 {percentile(naive_asks, 50):.1f} ms, "
+        f"p95 {percentile(naive_asks, 95):.1f} ms"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -9,21 +10,27 @@ import numpy as np
 from assistant.articles import read_articles
 from assistant.chunking import chunk_article, chunk_sentences
 from assistant.config import Settings
-from assistant.lexicon import Lexicon, build_lexicon
+from assistant.lexicon import Lexicon, Row, build_lexicon
 from assistant.terms import terms
-from assistant.types import Chunk
+from assistant.types import Article, Chunk
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
-def seed_lexicon() -> tuple[Lexicon, list[Chunk]]:
+def cut(articles: list[Article]) -> dict[str, tuple[list[Chunk], list[Row]]]:
     settings = Settings.load(environ={})
+    fresh = {}
+    for a in articles:
+        chunks = chunk_article(a, settings)
+        spans = sorted({x for c in chunks for x in chunk_sentences(c, a.text)})
+        fresh[a.doc_id] = (chunks, [(f"{a.doc_id}:{s}", s, e, q) for s, e, q in spans])
+    return fresh
+
+
+def seed_lexicon() -> tuple[Lexicon, list[Chunk]]:
     articles = read_articles((SEEDS,), lambda _: None)
-    chunks = [chunk_article(a, settings) for a in articles]
-    spans = [sorted({x for c in cs for x in chunk_sentences(c, a.text)})
-             for a, cs in zip(articles, chunks, strict=True)]
-    sentences = [[(f"{a.doc_id}:{s}", s, e, q) for s, e, q in per] for a, per in zip(articles, spans, strict=True)]
-    return build_lexicon(articles, chunks, sentences), [c for cs in chunks for c in cs]
+    fresh = cut(articles)
+    return build_lexicon(articles, fresh), [c for a in articles for c in fresh[a.doc_id][0]]
 
 
 def test_bm25_from_postings_equals_bm25s() -> None:
@@ -51,3 +58,19 @@ def test_a_saved_lexicon_loads_back_the_same() -> None:
     inside = lexicon.sentences_of(chunk)
     assert inside and all(lexicon.chunk_start[chunk] <= lexicon.sentence_start[i] < lexicon.chunk_end[chunk]
                           for i in inside)
+
+
+def test_a_lexicon_updated_for_changed_articles_equals_one_built_from_scratch() -> None:
+    first = read_articles((SEEDS,), lambda _: None)
+    lexicon = build_lexicon(first, cut(first))
+    changed = replace(first[1], text=first[1].text.replace("Paris", "Lyon and Paris"), sha256="changed")
+    added = Article("extra", "extra.txt", "Extra", "Extra.\n\nGliders need no engines. Owls hunt at night.\n", "x")
+    second = [first[0], changed, added]  # first[2] removed, first[1] changed, extra added
+    updated = build_lexicon(second, cut([changed, added]), lexicon,
+                            dropped=[c for a in first[1:] for c in cut([a])[a.doc_id][0]])
+    rebuilt = build_lexicon(second, cut(second))
+    for name, value in vars(rebuilt).items():
+        if isinstance(value, np.ndarray):
+            assert np.array_equal(getattr(updated, name), value), name
+        elif not name.startswith("_"):
+            assert getattr(updated, name) == value, name
