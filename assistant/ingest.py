@@ -19,7 +19,7 @@ from .chunking import chunk_article, chunk_sentences, content_id, embedding_text
 from .config import Settings
 from .embeddings import Embedder, embed_by_length, ensure_export, load_fast_embedder
 from .errors import IndexMismatchError, StoreUnavailableError, UserInputError
-from .lexicon import Row, build_lexicon
+from .lexicon import Lexicon, Row, build_lexicon
 from .store import (
     FileEntry,
     IndexWriter,
@@ -84,7 +84,7 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
 
     with writer_lock(settings.index_dir):
         store = Store.open(settings, create=True)
-        old = _previous(store, settings, rebuild, warn)
+        old, previous = _previous(store, settings, rebuild, warn)
         sweep_killed(store)
         stored = _stored_articles(store, old)
         found = read_articles(settings.corpus, skipped, settings.include, settings.exclude,
@@ -103,7 +103,7 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
             report.chunks_kept = sum(len(e.chunk_ids) for e in old.files.values())
             report.generation = old.generation
         else:
-            _write_generation(settings, store, articles, old, kept_docs, stored, report, progress, warn)
+            _write_generation(settings, store, articles, old, previous, kept_docs, stored, report, progress, warn)
         if not settings.chroma_host:
             remove_older_format(settings.index_dir)
     report.seconds = time.perf_counter() - started
@@ -116,20 +116,24 @@ def _export_query_model(settings: Settings, warn: Callable[[str], None]) -> None
         warn(f"No ONNX export of {settings.model} ({why}): questions will use the model itself.")
 
 
-def _previous(store: Store, settings: Settings, rebuild: bool, warn: Callable[[str], None]) -> Manifest | None:
-    """The live manifest to build on, or None to start a new epoch from scratch."""
+def _previous(store: Store, settings: Settings, rebuild: bool, warn: Callable[[str], None]
+              ) -> tuple[Manifest, Lexicon] | tuple[None, None]:
+    """The live manifest and lexicon to build on, or None to start a new epoch from scratch."""
     if rebuild:
-        return None
+        return None, None
     try:
         old = store.live()
+        if old is None:
+            return None, None
+        lexicon = store.lexicon(old)
     except IndexMismatchError:
         warn(f"The index in {where(settings)} is damaged or from an older version: rebuilding it.")
-        return None
-    if old and (old.model != settings.model or old.chunking != chunking_settings(settings)):
+        return None, None
+    if old.model != settings.model or old.chunking != chunking_settings(settings):
         warn(f"The index in {where(settings)} was built with other settings (model {old.model}, "
              f"chunking {old.chunking}): rebuilding it with model {settings.model}.")
-        return None
-    return old
+        return None, None
+    return old, lexicon
 
 
 def _stored_articles(store: Store, old: Manifest | None) -> dict[tuple[str, str], Article]:
@@ -166,14 +170,13 @@ def _unchanged(articles: list[Article], old: Manifest | None) -> set[str]:
 
 
 def _write_generation(settings: Settings, store: Store, articles: list[Article], old: Manifest | None,
-                      kept_docs: set[str], stored: dict[tuple[str, str], Article], report: IngestReport,
-                      progress: bool, warn: Callable[[str], None]) -> None:
+                      previous: Lexicon | None, kept_docs: set[str], stored: dict[tuple[str, str], Article],
+                      report: IngestReport, progress: bool, warn: Callable[[str], None]) -> None:
     """Chunk the new and changed articles and embed and write only the chunks and sentences the
     epoch does not hold yet, in batches; take the unchanged ones from the live generation as they
     are (not even chunked again); then swap the new generation in."""
     _export_query_model(settings, warn)
     embedder = load_fast_embedder(settings.model)
-    previous = store.lexicon(old) if old else None
     generation = time.strftime("g%Y%m%d%H%M%S") + f"{time.time_ns() % 1_000_000:06d}"
     epoch = old.epoch if old else generation
     writer = IndexWriter(store, generation, epoch, embedder.dimension)

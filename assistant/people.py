@@ -36,7 +36,7 @@ def cast(texts: Iterable[str]) -> Cast:
     or "Chief"), and neither word is one they also write in lower case ("Big Tech", "Internal
     Contradictions" are things). A rule of thumb, not a name recogniser: "Turing Award" passes."""
     texts = list(texts)
-    lowercase = {stem(w) for text in texts for w in re.findall(r"\b[a-z]+\b", text)}
+    lowercase = {stem(w) for w in {w for text in texts for w in re.findall(r"\b[a-z]+\b", text)}}
     pairs = Counter((first, last) for text in texts for first, last in _FULL_NAME.findall(text))
     alone = Counter(w for text in texts for w in re.findall(r"\b[A-Z][a-z]+\b(?!\s+[A-Z])", text))
     people = {name for (first, last), _ in pairs.items()
