@@ -18,7 +18,6 @@ import numpy as np
 from .answertype import fits
 from .retrieve import Retrieval
 from .store import IndexReader
-from .terms import terms
 
 SENTENCE_FEATURES = (
     "dense",  # cosine of the question's vector to the sentence's
@@ -53,23 +52,21 @@ class Candidate:
 
 
 class FeatureBuilder:
-    """Builds candidate rows for one index generation; caches each sentence's terms."""
+    """Builds candidate rows from the live generation's sentences."""
 
     def __init__(self, index: IndexReader):
         self.index = index
-        self._terms: dict[int, list[str]] = {}
-        self._generation = ""
 
     def candidates(self, question: str, retrieval: Retrieval, kind: str) -> list[Candidate]:
         """Every quotable sentence of the retrieved passages, once, under its best-ranked passage."""
-        if self._generation != self.index.manifest.generation:
-            self._terms, self._generation = {}, self.index.manifest.generation
         focus_weights = np.array(list(retrieval.focus.values()), dtype=np.float32)
         seen: set[int] = set()
         found = []
         lexicon = self.index.lexicon
+        everything = sorted({i for ids in retrieval.sentence_ids for i in ids})
+        fetched = dict(zip(everything, self.index.sentences(everything), strict=True))  # one read from the store
         for rank, (passage, ids) in enumerate(zip(retrieval.passages, retrieval.sentence_ids, strict=True)):
-            records = self.index.sentences(ids)
+            records = [fetched[i] for i in ids]
             sims = [float(r.vector @ retrieval.vector) for r in records]
             rows = [lexicon.sentence(i) for i in ids]
             faq = passage.chunk.kind == "faq"
@@ -81,7 +78,7 @@ class FeatureBuilder:
                     continue
                 seen.add(i)
                 sentence = record.text
-                sentence_terms = self._sentence_terms(i, sentence)
+                sentence_terms = record.terms
                 coverage = self._coverage(retrieval, record.tokens, sentence_terms)
                 features = {
                     "dense": sim,
@@ -105,11 +102,6 @@ class FeatureBuilder:
                                        np.array([features[name] for name in SENTENCE_FEATURES], dtype=np.float32),
                                        record.vector, coverage))
         return found
-
-    def _sentence_terms(self, i: int, sentence: str) -> list[str]:
-        if i not in self._terms:
-            self._terms[i] = terms(sentence)
-        return self._terms[i]
 
     @staticmethod
     def _coverage(retrieval: Retrieval, tokens: np.ndarray, sentence_terms: list[str]) -> np.ndarray:

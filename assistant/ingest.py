@@ -33,6 +33,7 @@ from .store import (
     where,
     writer_lock,
 )
+from .terms import terms
 from .types import Article, Chunk
 
 _PROGRESS_MIN_FILES = 5
@@ -255,9 +256,10 @@ class _Batch:
             vectors = embed_by_length(self.embedder, [embedding_text(c) for c in self.chunks])[0]
             self.writer.add_chunks(self.chunks, vectors)
         if self.sentences:
-            vectors, tokens = embed_by_length(self.embedder, [text for *_, text in self.sentences], tokens=True)
-            self.writer.add_sentences([i for i, *_ in self.sentences], [d for _, d, _ in self.sentences],
-                                      [t for *_, t in self.sentences], vectors, [t.vectors for t in tokens])
+            texts = [text for *_, text in self.sentences]
+            vectors, tokens = embed_by_length(self.embedder, texts, tokens=True)
+            self.writer.add_sentences([i for i, *_ in self.sentences], [d for _, d, _ in self.sentences], texts,
+                                      [terms(t) for t in texts], vectors, [t.vectors for t in tokens])
         if self.articles:
             self.writer.add_articles(self.articles)
         self.chunks, self.sentences, self.articles = [], [], []

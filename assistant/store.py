@@ -39,7 +39,7 @@ from .errors import IndexMismatchError, IndexMissingError, IngestLockedError, No
 from .lexicon import Lexicon
 from .types import Article, Chunk
 
-STORE_FORMAT = 3  # 3: everything in Chroma
+STORE_FORMAT = 4  # 3: everything in Chroma; 4: sentence records keep their terms
 LIVE = "live"
 _PART_CHARS = 4_000_000  # a lexicon part: well under a Chroma server's request limit
 _BATCH_BYTES = 8_000_000  # records written per request, by size
@@ -82,6 +82,7 @@ class Manifest:
 @dataclass(frozen=True)
 class SentenceRecord:
     text: str
+    terms: list[str]  # terms.terms(text), computed at ingest
     vector: np.ndarray  # unit, float32
     tokens: np.ndarray  # unit token vectors, float32 (stored as int8)
 
@@ -372,7 +373,7 @@ class IndexReader:
             got = self._get(self._sentence_vectors, missing, ["embeddings", "metadatas"])
             for sentence_id, vector, meta in zip(got["ids"], got["embeddings"], got["metadatas"], strict=True):
                 self._sentences.put(sentence_id, SentenceRecord(
-                    meta["text"], np.asarray(vector, dtype=np.float32),
+                    meta["text"], meta["terms"].split(), np.asarray(vector, dtype=np.float32),
                     decode_tokens(meta["tokens"], self.manifest.dimension)))
         return [self._sentences[i] for i in ids]
 
@@ -449,14 +450,14 @@ class IndexWriter:
         for batch in _batches(nodes, lambda n: 3 * len(n.text) + 12 * self.dimension):
             store.add(batch)
 
-    def add_sentences(self, ids: Sequence[str], doc_ids: Sequence[str], texts: Sequence[str], vectors: np.ndarray,
-                      tokens: Sequence[np.ndarray]) -> None:
-        rows = list(zip(ids, doc_ids, texts, vectors, tokens, strict=True))
-        for batch in _batches(rows, lambda r: 2 * len(r[2]) + 12 * self.dimension + 2 * r[4].size):
+    def add_sentences(self, ids: Sequence[str], doc_ids: Sequence[str], texts: Sequence[str],
+                      terms: Sequence[list[str]], vectors: np.ndarray, tokens: Sequence[np.ndarray]) -> None:
+        rows = list(zip(ids, doc_ids, texts, terms, vectors, tokens, strict=True))
+        for batch in _batches(rows, lambda r: 3 * len(r[2]) + 12 * self.dimension + 2 * r[5].size):
             self._sentences.add(
-                ids=[r[0] for r in batch], embeddings=np.stack([r[3] for r in batch]),
-                metadatas=[{"article": r[1], "text": r[2], "tokens": encode_tokens(r[4]), "added": self.generation}
-                           for r in batch])
+                ids=[r[0] for r in batch], embeddings=np.stack([r[4] for r in batch]),
+                metadatas=[{"article": r[1], "text": r[2], "terms": " ".join(r[3]), "tokens": encode_tokens(r[5]),
+                            "added": self.generation} for r in batch])
 
     def add_articles(self, articles: Sequence[Article]) -> None:
         for batch in _batches(list(articles), lambda a: 3 * len(a.text)):
