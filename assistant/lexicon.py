@@ -74,8 +74,9 @@ class Lexicon:
 
     def __post_init__(self) -> None:
         self.term_index = {t: i for i, t in enumerate(self.vocabulary)}
-        self.names = names(dict(zip(self.words, self.word_counts.tolist(), strict=True)),
-                           dict(zip(self.forms, self.form_counts.tolist(), strict=True)))
+        self.word_count = dict(zip(self.words, self.word_counts.tolist(), strict=True))
+        self.form_count = dict(zip(self.forms, self.form_counts.tolist(), strict=True))
+        self.names = names(self.word_count, self.form_count)
         self.chunk_position = {c: i for i, c in enumerate(self.chunk_ids)}
         self.sentence_position = {s: i for i, s in enumerate(self.sentence_ids)}
         n = max(len(self.chunk_ids), 1)
@@ -185,17 +186,10 @@ def build_lexicon(articles: Sequence[Article], fresh: Mapping[str, tuple[Sequenc
     post_chunk = _joined([p.post_chunk + chunk_base[d] for d, p in enumerate(parts)], np.int64)
     post_tf = _joined([p.post_tf for p in parts], np.float32)
     order = np.lexsort((post_chunk, post_term))
-    words = Counter(dict(zip(previous.words, previous.word_counts.tolist(), strict=True))) if previous else Counter()
-    forms = Counter(dict(zip(previous.forms, previous.form_counts.tolist(), strict=True))) if previous else Counter()
-    for chunk in dropped:
-        for word in RAW_WORD.findall(chunk_words(chunk)):
-            words[word.lower()] -= 1
-            forms[word] -= 1
-    for chunks, _ in fresh.values():
-        for chunk in chunks:
-            for word in RAW_WORD.findall(chunk_words(chunk)):
-                words[word.lower()] += 1
-                forms[word] += 1
+    words = Counter(previous.word_count) if previous else Counter()
+    forms = Counter(previous.form_count) if previous else Counter()
+    _tally((chunk_words(c) for c in dropped), words, forms, -1)
+    _tally((chunk_words(c) for chunks, _ in fresh.values() for c in chunks), words, forms, 1)
     words, forms = +words, +forms  # drop words no longer used
     return Lexicon(
         doc_ids=[a.doc_id for a in articles],
@@ -326,11 +320,16 @@ def spelling_vocabulary(texts: Iterable[str]) -> tuple[Counter[str], dict[str, s
     """Every word of the texts (lower-cased) with its count, and the names among them (`names`)."""
     words: Counter[str] = Counter()
     forms: Counter[str] = Counter()
+    _tally(texts, words, forms, 1)
+    return words, names(words, forms)
+
+
+def _tally(texts: Iterable[str], words: Counter[str], forms: Counter[str], step: int) -> None:
+    """Add `step` to the count of every word of the texts, lower-cased (`words`) and as written (`forms`)."""
     for text in texts:
         for word in RAW_WORD.findall(text):
-            words[word.lower()] += 1
-            forms[word] += 1
-    return words, names(words, forms)
+            words[word.lower()] += step
+            forms[word] += step
 
 
 def names(words: Mapping[str, int], forms: Mapping[str, int]) -> dict[str, str]:

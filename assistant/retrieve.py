@@ -154,9 +154,7 @@ class Retriever:
         """The speller of the live generation, made once per generation from its saved vocabulary."""
         generation = self.index.manifest.generation
         if self._speller[0] != generation:
-            lexicon = self.lexicon
-            counts = dict(zip(lexicon.words, lexicon.word_counts.tolist(), strict=True))
-            self._speller = (generation, Speller(counts, lexicon.names))
+            self._speller = (generation, Speller(self.lexicon.word_count, self.lexicon.names))
         return self._speller[1]
 
     def cast(self) -> Cast:
@@ -225,7 +223,8 @@ class Retriever:
         """The candidate chunks (lexicon positions: the nearest by meaning, those holding the
         nearest sentences, the best by BM25) and one row per candidate, one column per name in
         SIGNALS, each on a 0..1 scale. A chunk beyond a nearest-neighbour list ranks as its last
-        entry did; no signal looks at every chunk."""
+        entry did. No Python loop visits every chunk: BM25 and coverage are summed from the
+        question's terms' postings into one numpy array over the chunks."""
         lexicon = self.lexicon
         dense_hits = self.index.dense(vector, max(_CANDIDATES, self.settings.top_k))
         sentence_hits = self.index.nearest_sentences(vector, _SENTENCE_CANDIDATES)
@@ -242,9 +241,9 @@ class Retriever:
         dense = np.full(len(candidates), floor, dtype=np.float32)
         for position, cosine in dense_hits:
             dense[slot[position]] = cosine
-        sentence = self._best_of(candidates, slot, entries, holders, hit_cosines, np.ones(len(hit_sentences), bool))
-        quotable = self._best_of(candidates, slot, entries, holders, hit_cosines,
-                                 lexicon.sentence_quotable[hit_sentences])
+        sentence = self._best_of(candidates, slot, hit_sentences, entries, holders, hit_cosines, None)
+        quotable = self._best_of(candidates, slot, hit_sentences, entries, holders, hit_cosines,
+                                 lexicon.sentence_quotable)
         top = keyword.max() if len(keyword) else 0.0
         columns = {"dense": dense, "sentence": np.clip(sentence, 0, 1), "quotable": np.clip(quotable, 0, 1),
                    "keyword": keyword[candidates] / top if top > 0 else keyword[candidates],
@@ -252,13 +251,13 @@ class Retriever:
                    "faq": lexicon.chunk_faq[candidates].astype(np.float32)}
         return candidates, np.stack([columns[name] for name in SIGNALS], axis=1).astype(np.float32)
 
-    def _best_of(self, candidates: np.ndarray, slot: dict[int, int], entries: np.ndarray, holders: np.ndarray,
-                 cosines: np.ndarray, counted: np.ndarray) -> np.ndarray:
-        """Per candidate chunk: the best cosine among the nearest sentences (those `counted`) it
-        holds; a chunk holding none ranks as the last counted one did, or -1 when it has no
-        sentence of the kind at all."""
+    def _best_of(self, candidates: np.ndarray, slot: dict[int, int], hits: np.ndarray, entries: np.ndarray,
+                 holders: np.ndarray, cosines: np.ndarray, kind: np.ndarray | None) -> np.ndarray:
+        """Per candidate chunk: the best cosine among the nearest sentences `hits` it holds (only
+        those flagged in `kind`, a per-sentence mask, when given); a chunk holding none ranks as
+        the last such hit did, or -1 when it has no sentence of the kind at all."""
         lexicon = self.lexicon
-        kind = lexicon.sentence_quotable if not counted.all() else None
+        counted = kind[hits] if kind is not None else np.ones(len(hits), dtype=bool)
         floor = float(cosines[counted].min()) if counted.any() else -1.0
         best = np.array([floor if _has_any(lexicon, int(p), kind) else -1.0 for p in candidates], dtype=np.float32)
         seen = np.zeros(len(candidates), dtype=bool)

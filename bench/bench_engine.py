@@ -75,6 +75,18 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def warm_latencies(ask: Callable[[str], object], count: int) -> list[float]:
+    """Milliseconds of `count` calls of `ask` over QUESTIONS in turn, after one warm-up round."""
+    for q in QUESTIONS:
+        ask(q)
+    latencies = []
+    for i in range(count):
+        started = time.perf_counter()
+        ask(QUESTIONS[i % len(QUESTIONS)])
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
 def bench_ingest(runs: int) -> str:
     cold, unchanged = [], []
     for _ in range(runs):
@@ -155,14 +167,8 @@ def bench_in_process(index: Path, count: int) -> str:
         asks.append((time.perf_counter() - started) * 1000)
     from assistant.naive import NaiveAssistant
 
-    naive = NaiveAssistant.open(Settings.load(overrides={"corpus": (ROOT / "seeds",)}))
-    for q in QUESTIONS:
-        naive.ask(q)
-    naive_asks = []
-    for i in range(count):
-        started = time.perf_counter()
-        naive.ask(QUESTIONS[i % len(QUESTIONS)])
-        naive_asks.append((time.perf_counter() - started) * 1000)
+    naive_asks = warm_latencies(NaiveAssistant.open(Settings.load(overrides={"corpus": (ROOT / "seeds",)})).ask,
+                                count)
     ratio = statistics.median(asks) / statistics.median(embeds)
     return (
         f"in-process Assistant.ask, warm: p50 {percentile(asks, 50):.1f} ms, p95 {percentile(asks, 95):.1f} ms; "

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import httpx
-from bench_engine import ASSISTANT, ENV, QUESTIONS, ROOT, import_baseline, percentile, seed_index
+from bench_engine import ASSISTANT, ENV, QUESTIONS, ROOT, import_baseline, percentile, seed_index, warm_latencies
 
 sys.path.insert(0, str(ROOT / "tests"))
 from webserver import free_port  # noqa: E402
@@ -79,14 +79,7 @@ def bench_requests(index: Path, count: int) -> str:
     from assistant.config import Settings
     from assistant.engine import Assistant
 
-    assistant = Assistant.open(Settings.load(overrides={"index_dir": index}))
-    for q in QUESTIONS:
-        assistant.ask(q)
-    local = []
-    for i in range(count):
-        started = time.perf_counter()
-        assistant.ask(QUESTIONS[i % len(QUESTIONS)])
-        local.append((time.perf_counter() - started) * 1000)
+    local = warm_latencies(Assistant.open(Settings.load(overrides={"index_dir": index})).ask, count)
     return (
         f"POST /api/ask, warm, {count} sequential requests: p50 {percentile(http, 50):.1f} ms, "
         f"p95 {percentile(http, 95):.1f} ms; HTTP overhead per request (round trip minus the engine's own "
