@@ -33,8 +33,8 @@ from .types import Passage
 SIGNALS = ("dense", "sentence", "quotable", "keyword", "coverage", "faq")
 # Fitted: `python bench/fit_fusion.py` (conditional logit on the tuning questions, l2 0.001).
 WEIGHTS = {"dense": 0.198, "sentence": 0.217, "quotable": 0.196, "keyword": 0.280, "coverage": 0.094, "faq": 0.016}
-_CANDIDATES = 30
-_SENTENCE_CANDIDATES = 64
+CANDIDATES = 30
+SENTENCE_CANDIDATES = 64
 _FILLER = frozenset(stem(w) for w in QUESTION_FILLER)
 _CONTEXT = re.compile(r"\s*\(.*\)\s*$")  # a follow-up's earlier question, appended by chat.contextualize
 
@@ -226,10 +226,10 @@ class Retriever:
         entry did. No Python loop visits every chunk: BM25 and coverage are summed from the
         question's terms' postings into one numpy array over the chunks."""
         lexicon = self.lexicon
-        dense_hits = self.index.dense(vector, max(_CANDIDATES, self.settings.top_k))
-        sentence_hits = self.index.nearest_sentences(vector, _SENTENCE_CANDIDATES)
+        dense_hits = self.index.dense(vector, max(CANDIDATES, self.settings.top_k))
+        sentence_hits = self.index.nearest_sentences(vector, SENTENCE_CANDIDATES)
         keyword = lexicon.bm25(query_terms)
-        top_keyword = np.argsort(-keyword, kind="stable")[:_CANDIDATES]
+        top_keyword = np.argsort(-keyword, kind="stable")[:CANDIDATES]
         top_keyword = top_keyword[keyword[top_keyword] > 0]
         hit_sentences = np.array([i for i, _ in sentence_hits], dtype=np.int64)
         hit_cosines = np.array([c for _, c in sentence_hits], dtype=np.float32)

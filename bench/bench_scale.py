@@ -8,7 +8,8 @@ on loopback):
 - a fresh process: time to open the index, its first question, the other questions asked once (p50),
   then all of them asked again (warm p50/p95);
 - `assistant serve`: seconds to its first answer, RSS after the questions; with --clients N,
-  N concurrent clients over POST /api/ask for --seconds: answers/s, errors.
+  N concurrent clients over POST /api/ask for --seconds: answers/s, errors, and the CPU time the
+  server and the clients spent per answer (which bounds answers/s on this machine's cores).
 Prints figures; never fails on a timing.
 
     python bench/bench_scale.py [--sizes 1000,10000] [--server] [--clients 32 --seconds 60] [--keep DIR]
@@ -156,7 +157,7 @@ def serve(index: Path, env: dict[str, str], clients: int, seconds: float) -> dic
             httpx.post(f"{url}/api/ask", json={"question": q}, timeout=30)
         figures = {"ready_s": ready, "rss_mb": rss_mb(proc.pid)}
         if clients:
-            figures |= load(url, clients, seconds)
+            figures |= load(url, clients, seconds, proc.pid)
             figures["rss_after_load_mb"] = rss_mb(proc.pid)
         return figures
     finally:
@@ -171,8 +172,16 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def load(url: str, clients: int, seconds: float) -> dict[str, float]:
-    """`clients` threads, each asking in turn for `seconds` (loopback only)."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load(url: str, clients: int, seconds: float, server: int) -> dict[str, float]:
+    """`clients` threads, each asking in turn for `seconds` (loopback only); with the CPU time the
+    server (pid `server`) and these clients spent per answer: on this machine's cores, the most
+    answers a second they can share."""
     answers, errors = [0] * clients, [0] * clients
     deadline = time.monotonic() + seconds
 
@@ -188,14 +197,17 @@ def load(url: str, clients: int, seconds: float) -> dict[str, float]:
                     errors[i] += 1
                 n += 1
 
-    started = time.monotonic()
+    started, server_cpu, own_cpu = time.monotonic(), cpu_seconds(server), cpu_seconds(os.getpid())
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.monotonic() - started
-    return {"answers_per_s": sum(answers) / elapsed, "errors": sum(errors)}
+    elapsed, done = time.monotonic() - started, max(sum(answers), 1)
+    server_ms = (cpu_seconds(server) - server_cpu) * 1000 / done
+    client_ms = (cpu_seconds(os.getpid()) - own_cpu) * 1000 / done
+    return {"answers_per_s": sum(answers) / elapsed, "errors": sum(errors), "server_cpu_ms": server_ms,
+            "client_cpu_ms": client_ms, "ceiling_per_s": 1000 * (os.cpu_count() or 1) / (server_ms + client_ms)}
 
 
 def chroma_server(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -239,7 +251,9 @@ def bench_size(size: int, work: Path, server_port: int | None, clients: int, sec
     line = f"serve: first answer {served['ready_s']:.2f} s after start, RSS {served['rss_mb']:.0f} MB"
     if clients:
         line += (f"; {clients} clients for {seconds:.0f} s: {served['answers_per_s']:.0f} answers/s, "
-                 f"{served['errors']:.0f} errors, RSS after {served['rss_after_load_mb']:.0f} MB")
+                 f"{served['errors']:.0f} errors, RSS after {served['rss_after_load_mb']:.0f} MB; CPU per answer: "
+                 f"server {served['server_cpu_ms']:.1f} ms, clients {served['client_cpu_ms']:.1f} ms, so "
+                 f"{os.cpu_count()} cores allow at most {served['ceiling_per_s']:.0f} answers/s")
     print(line, flush=True)
 
 
