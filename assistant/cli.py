@@ -173,7 +173,7 @@ def chat(ctx: click.Context, index_dir: Path | None) -> None:
 @friendly_errors
 def serve(ctx: click.Context, index_dir: Path | None, host: str, port: int, allowed_origins: str | None) -> None:
     """Serve the chat page, the HTTP API and the embeddable widget."""
-    from .web import serve as run_server
+    from .web.app import serve as run_server
 
     run_server(_settings(ctx, index_dir=index_dir, allowed_origins=allowed_origins), host=host, port=port)
 

@@ -39,8 +39,18 @@ class Settings:
     collection: str = "articles"
     # Web: origins allowed to embed the widget and call the API from a browser.
     allowed_origins: tuple[str, ...] = ()
+    # Questions a minute from one client address, and from pages of one allowed site (the widget).
     rate_limit_per_minute: int = 60
+    rate_limit_per_origin_per_minute: int = 600
+    # Proxies in front of the server whose X-Forwarded-For names the client (none trusted by default).
+    trusted_proxies: tuple[str, ...] = ()
+    # Turns of a conversation a follow-up is read against; what a request may send of it.
     max_history_turns: int = 10
+    max_history_chars: int = 20_000
+    max_body_bytes: int = 256_000
+    # Seconds a question may wait and take; questions waiting for the engine at most.
+    request_seconds: int = 30
+    max_waiting: int = 64
 
     @classmethod
     def load(

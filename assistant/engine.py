@@ -30,7 +30,17 @@ def validate_question(question: object, limit: int) -> str:
         raise UserInputError("The question is empty: type a question about the articles.")
     if len(question) > limit:
         raise UserInputError(f"The question is {len(question):,} characters long; the limit is {limit:,}: shorten it.")
-    return question
+    return _encodable(question, "question")
+
+
+def _encodable(text: str, what: str) -> str:
+    """`text`, unless it holds a lone surrogate (valid in JSON's \\u escapes, not in any text encoding)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UserInputError(f"The {what} contains a lone surrogate character (U+D800 to U+DFFF), which is not "
+                             "text: remove it.") from None
+    return text
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,8 @@ class Assistant:
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         started = time.perf_counter()
         question = validate_question(question, self.settings.max_question_chars)
+        for turn in history:
+            _encodable(turn.question + turn.answer, "conversation history")
         self.index.refresh()
         retrieval = self.retrieve(question, history)
         retrieved = time.perf_counter()

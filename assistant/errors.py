@@ -39,6 +39,17 @@ class StoreUnavailableError(AssistantError):
     http_status = 503
 
 
+class BusyError(AssistantError):
+    """Too many questions from one client or site, or too many waiting: come back later."""
+
+    exit_code = 1
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int = 5):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class IngestLockedError(AssistantError):
     """Another ingest holds the index's writer lock."""
 

@@ -28,6 +28,7 @@ from .store import (
     article_key,
     chunking_settings,
     collect_garbage,
+    remove_damaged,
     remove_older_format,
     sweep_killed,
     where,
@@ -84,7 +85,7 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
         warn(message)
 
     with writer_lock(settings.index_dir):
-        store = Store.open(settings, create=True)
+        store = _open_store(settings, rebuild, warn)
         old, previous = _previous(store, settings, rebuild, warn)
         sweep_killed(store)
         stored = _stored_articles(store, old)
@@ -109,6 +110,18 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
             remove_older_format(settings.index_dir)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _open_store(settings: Settings, rebuild: bool, warn: Callable[[str], None]) -> Store:
+    """The store to write; with `rebuild`, an embedded store too damaged to open is replaced."""
+    try:
+        return Store.open(settings, create=True)
+    except (IndexMismatchError, StoreUnavailableError):
+        if not rebuild or settings.chroma_host:
+            raise
+    warn(f"The index in {where(settings)} could not be opened: replacing it with a new one.")
+    remove_damaged(settings)
+    return Store.open(settings, create=True)
 
 
 def _export_query_model(settings: Settings, warn: Callable[[str], None]) -> None:

@@ -19,6 +19,7 @@ This module stores and loads; it does not decide what to chunk or how to rank.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import re
@@ -108,13 +109,10 @@ def chroma_client(settings: Settings, fresh: bool = False) -> Any:
     `fresh` drops that cache, to see what another process (an ingest) has written since."""
     # chromadb is imported here: it costs most of a second and `assistant --help` needs none of it.
     import chromadb
-    from chromadb.api.shared_system_client import SharedSystemClient
     from chromadb.config import Settings as ChromaSettings
 
     if fresh and not settings.chroma_host:
-        stale = SharedSystemClient._identifier_to_system.pop(str(settings.index_dir / "chroma"), None)
-        if stale is not None:
-            stale.stop()
+        _forget_client(settings)
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     try:
@@ -123,9 +121,21 @@ def chroma_client(settings: Settings, fresh: bool = False) -> Any:
                                        settings=chroma_settings)
         return chromadb.PersistentClient(path=str(settings.index_dir / "chroma"), settings=chroma_settings)
     except Exception as exc:  # chromadb raises plain Exceptions for connection and disk failures
-        raise StoreUnavailableError(
-            f"Cannot open the Chroma store at {where(settings)} ({exc}): check that it is running and reachable."
-        ) from None
+        if settings.chroma_host:
+            raise StoreUnavailableError(f"Cannot open the Chroma store at {where(settings)} ({exc}): check that "
+                                        "it is running and reachable.") from None
+        raise IndexMismatchError(f"The index at {where(settings)} cannot be opened ({exc}): it is damaged; run "
+                                 "`assistant ingest --rebuild`.") from None
+
+
+def _forget_client(settings: Settings) -> None:
+    """Drop Chroma's in-process client of the embedded store (it caches what it has read)."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    stale = SharedSystemClient._identifier_to_system.pop(str(settings.index_dir / "chroma"), None)
+    if stale is not None:
+        with contextlib.suppress(AttributeError):  # a client that failed to open has no bindings to stop
+            stale.stop()
 
 
 def where(settings: Settings) -> str:
@@ -539,9 +549,15 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise IngestLockedError(
-                f"Another ingest is writing {index_dir}: wait for it to finish, then run this again."
+                f"An ingest is already running on {index_dir}: wait for it to finish, then run this again."
             ) from None
         yield
+
+
+def remove_damaged(settings: Settings) -> None:
+    """Delete an embedded store that cannot be opened, so that a rebuild can start afresh."""
+    _forget_client(settings)
+    shutil.rmtree(settings.index_dir / "chroma")
 
 
 def remove_older_format(index_dir: Path) -> None:

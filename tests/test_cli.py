@@ -93,8 +93,8 @@ def test_corrupt_and_foreign_index_folders(runner: CliRunner, tmp_path: Path) ->
     (corrupt / "chroma").mkdir()
     (corrupt / "chroma" / "chroma.sqlite3").write_text("garbage")
     result = runner.invoke(main, ["ask", "Where is AMI Labs based?", "--index", str(corrupt)])
-    assert result.exit_code != 0 and "Traceback" not in result.output
-    assert "Cannot open the Chroma store" in result.output or "assistant ingest" in result.output
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "it is damaged; run `assistant ingest --rebuild`" in result.output
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
@@ -115,3 +115,26 @@ def test_chat_keeps_context_and_supports_commands(runner: CliRunner, seed_index:
     assert "AMI Labs" in result.output and "Paris" in result.output
     assert "characters" in result.output  # /sources printed the passages
     assert "Conversation cleared." in result.output
+
+
+def test_a_truncated_store_is_reported_and_a_rebuild_repairs_it(runner: CliRunner, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    assert invoke(runner, "ingest", str(SEEDS), "--index", str(index)).exit_code == 0
+    database = index / "chroma" / "chroma.sqlite3"
+    database.write_bytes(database.read_bytes()[: database.stat().st_size // 3])
+    for command in (["ask", "Where is AMI Labs based?"], ["ingest", str(SEEDS)]):
+        result = runner.invoke(main, [*command, "--index", str(index)])
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        assert result.output.strip().endswith("it is damaged; run `assistant ingest --rebuild`.")
+    result = invoke(runner, "ingest", str(SEEDS), "--rebuild", "--index", str(index))
+    assert result.exit_code == 0 and "could not be opened: replacing it" in result.output
+    assert "Paris" in invoke(runner, "ask", "Where is AMI Labs based?", "--index", str(index)).output
+
+
+def test_a_second_ingest_says_one_is_already_running(runner: CliRunner, tmp_path: Path) -> None:
+    from assistant.store import writer_lock
+
+    index = tmp_path / "index"
+    with writer_lock(index):
+        result = runner.invoke(main, ["ingest", str(SEEDS), "--index", str(index)])
+    assert result.exit_code == 1 and "An ingest is already running on" in result.output

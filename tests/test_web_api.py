@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import httpx
@@ -48,32 +50,50 @@ def test_refusal_is_flagged(server: str) -> None:
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    ({"question": ""}, "question: Value error, the question is empty."),
-    ({"question": 42}, "question: Input should be a valid string."),
-    ({}, "question: Field required."),
+    ({"question": ""}, "Question: the question is empty."),
+    ({"question": 42}, "Question must be text."),
+    ({}, "Question is missing."),
     ({"question": "x" * 2001}, "the limit is 2,000"),
-    ({"question": "ok?", "history": [{"question": "a"}]}, "history.0.answer: Field required."),
-    ({"question": "ok?", "history": "nope"}, "history: Input should be a valid list."),
+    ({"question": "ok?", "history": [{"question": "a"}]}, "History.0.answer is missing."),
+    ({"question": "ok?", "history": "nope"}, "History must be a list."),
+    ({"question": "ok?", "history": [{"question": "q" * 15000, "answer": "a" * 6000}]}, "the limit is 20,000"),
+    ({"question": "Where is AMI Labs \ud800based?"}, "lone surrogate"),
+    ({"question": "ok?", "history": [{"question": "\udfff", "answer": "a"}]}, "lone surrogate"),
 ])
 def test_validation_errors_are_422_with_a_readable_message(server: str, body: dict, message: str) -> None:
-    response = httpx.post(f"{server}/api/ask", json=body, timeout=30)
+    # json.dumps escapes a lone surrogate as \\udXXX, as a hostile client would send it
+    response = httpx.post(f"{server}/api/ask", content=json.dumps(body), timeout=30,
+                          headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert message in response.json()["detail"]
+    assert "Value error" not in response.json()["detail"]
 
 
 def test_not_json_and_oversized_bodies(server: str) -> None:
     response = httpx.post(f"{server}/api/ask", content=b"\x00\xff garbage", timeout=30,
                           headers={"content-type": "application/json"})
-    assert response.status_code == 422
+    assert response.status_code == 422 and response.json()["detail"] == "The body is not valid JSON."
     big = httpx.post(f"{server}/api/ask", json={"question": "q", "history": [{"question": "x" * 20000,
                                                                               "answer": "y"}] * 20}, timeout=30)
-    assert big.status_code == 413
+    assert big.status_code == 413 and "256,000 bytes" in big.json()["detail"]
+
+    def chunks():  # no Content-Length: the limit must hold on what arrives, not on what is declared
+        for _ in range(40):
+            yield b"x" * 10_000
+
+    streamed = httpx.post(f"{server}/api/ask", content=chunks(), timeout=30,
+                          headers={"content-type": "application/json"})
+    assert streamed.status_code == 413
+    chat = httpx.post(f"{server}/gradio_api/queue/join", content=chunks(), timeout=30,
+                      headers={"content-type": "application/json"})
+    assert chat.status_code == 413
 
 
 def test_origin_rule_and_cors(server: str) -> None:
     foreign = httpx.post(f"{server}/api/ask", json={"question": "Where is AMI Labs based?"},
                          headers={"Origin": "http://evil.example"}, timeout=30)
     assert foreign.status_code == 403 and "not allowed" in foreign.json()["detail"]
+    assert "access-control-allow-origin" not in foreign.headers
     allowed = httpx.post(f"{server}/api/ask", json={"question": "Where is AMI Labs based?"},
                          headers={"Origin": ALLOWED}, timeout=30)
     assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == ALLOWED
@@ -83,8 +103,40 @@ def test_origin_rule_and_cors(server: str) -> None:
     same = httpx.post(f"{server}/api/ask", json={"question": "Where is AMI Labs based?"},
                       headers={"Origin": server}, timeout=30)
     assert same.status_code == 200
-    embed = httpx.get(f"{server}/embed")
-    assert embed.headers["content-security-policy"] == f"frame-ancestors 'self' {ALLOWED}"
+    chat = httpx.post(f"{server}/gradio_api/queue/join", json={}, headers={"Origin": "http://evil.example"},
+                      timeout=30)
+    assert chat.status_code == 403  # the chat page's own routes follow the same rule
+
+
+@pytest.mark.parametrize("path", ["/", "/embed", "/articles/001_27311eb9970b0850", "/api/health", "/docs",
+                                  "/widget.js", "/config", "/articles/nope"])
+def test_every_route_sends_the_security_headers(server: str, path: str) -> None:
+    headers = httpx.get(f"{server}{path}", timeout=30).headers
+    policy = headers["content-security-policy"]
+    assert f"frame-ancestors 'self' {ALLOWED}" in policy
+    assert "object-src 'none'" in policy and "base-uri 'self'" in policy
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("POST", "/gradio_api/upload"), ("GET", "/gradio_api/file=/etc/passwd"), ("GET", "/gradio_api/upload_progress"),
+    ("GET", "/gradio_api/proxy=http://127.0.0.1:9/"), ("GET", "/monitoring"), ("POST", "/gradio_api/mcp/sse"),
+])
+def test_gradio_routes_the_page_does_not_use_are_gone(server: str, method: str, path: str) -> None:
+    response = httpx.request(method, f"{server}{path}", timeout=30)
+    assert response.status_code == 404 and response.json()["detail"] == "There is nothing here."
+
+
+def test_the_schema_describes_every_answer(server: str) -> None:
+    from assistant.web.app import AnswerModel
+
+    schema = httpx.get(f"{server}/openapi.json").json()
+    ask = schema["paths"]["/api/ask"]["post"]["responses"]
+    assert ask["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/AnswerModel")
+    assert {"403", "413", "422", "429", "503"} <= set(ask)
+    for question in ["Where is AMI Labs based?", "Who won the 2022 World Cup?"]:
+        AnswerModel.model_validate(httpx.post(f"{server}/api/ask", json={"question": question}, timeout=30).json())
 
 
 def test_health_docs_articles_and_widget(server: str) -> None:
@@ -105,3 +157,39 @@ def test_rate_limit_answers_429_with_retry_after(seed_index: Path) -> None:
                  for _ in range(4)]
     assert [r.status_code for r in codes] == [200, 200, 200, 429]
     assert int(codes[-1].headers["retry-after"]) > 0
+
+
+def test_rate_limits_per_site_and_behind_a_trusted_proxy(seed_index: Path) -> None:
+    limits = {"ASSISTANT_RATE_LIMIT_PER_MINUTE": "2", "ASSISTANT_RATE_LIMIT_PER_ORIGIN_PER_MINUTE": "3",
+              "ASSISTANT_TRUSTED_PROXIES": "127.0.0.1"}
+    with running_server(seed_index, "--allowed-origins", ALLOWED, env=limits) as url:
+        def ask(client: str, origin: str = "") -> httpx.Response:
+            headers = {"X-Forwarded-For": f"203.0.113.9, {client}"} | ({"Origin": origin} if origin else {})
+            return httpx.post(f"{url}/api/ask", json={"question": "Where is AMI Labs based?"}, headers=headers,
+                              timeout=30)
+
+        # Two readers behind the proxy are two clients: each gets its own two questions.
+        assert [ask("198.51.100.1").status_code for _ in range(3)] == [200, 200, 429]
+        assert ask("198.51.100.2").status_code == 200
+        # The widget's site as a whole gets three a minute, whoever asks.
+        codes = [ask(f"198.51.100.{n}", ALLOWED) for n in range(10, 14)]
+        assert [r.status_code for r in codes] == [200, 200, 200, 429]
+        assert int(codes[-1].headers["retry-after"]) > 0 and "Too many questions" in codes[-1].json()["detail"]
+
+
+def test_an_unusable_index_answers_503_until_it_is_built(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    with running_server(index, healthy=False) as url:
+        response = httpx.post(f"{url}/api/ask", json={"question": "Where is AMI Labs based?"}, timeout=30)
+        assert response.status_code == 503 and "assistant ingest" in response.json()["detail"]
+        assert httpx.get(f"{url}/api/health", timeout=30).status_code == 503
+        assert httpx.get(url, timeout=30).status_code == 200  # the page still loads
+        from assistant.config import Settings
+        from assistant.ingest import ingest
+
+        ingest(Settings.load(overrides={"index_dir": index, "corpus": (SEEDS,)}, environ={}))
+        deadline = time.monotonic() + 30
+        while (response := httpx.post(f"{url}/api/ask", json={"question": "Where is AMI Labs based?"},
+                                      timeout=30)).status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert response.status_code == 200 and "Paris" in response.json()["answer"]

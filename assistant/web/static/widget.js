@@ -17,7 +17,8 @@
       return;
     }
     mount();
-  }).catch((error) => console.error("Ask-the-articles widget refused: cannot reach " + origin + " (" + error.message + ")"));
+  }).catch((error) => console.error("Ask-the-articles widget refused: " + location.origin + " is not allowed by "
+    + origin + " (its owner must add it to --allowed-origins), or " + origin + " cannot be reached (" + error.message + ")"));
 
   function mount() {
     const host = document.createElement("div");

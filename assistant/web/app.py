@@ -1,0 +1,305 @@
+"""The FastAPI app: the JSON API (`/api/ask`, `/api/health`, `/api/widget`), article pages with the
+cited passage highlighted (`/articles/{doc_id}`), the compact chat for the widget's iframe
+(`/embed`), the embed script (`/widget.js`) and the reader's chat page (`/`, chat_page.py).
+
+Every limit is enforced here, server-side, through guard.py: body size, question length, history
+size, a time budget and a bounded wait for the engine, rate limits per client and per widget origin,
+and the owner's allowed origins. An index that cannot be opened does not stop the server: it answers
+503 with the reason until the index is usable again. The app is built by `create_app` and launched
+only by `serve`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..config import Settings
+from ..engine import Assistant, FaqEntry
+from ..errors import AssistantError, BusyError, UserInputError
+from ..types import Answer, Article, Turn
+from .chat_page import mount_chat_page
+from .guard import BodyLimit, Origins, RateLimiter, client_address, readable, unused_route
+from .pages import STATIC, render_article
+
+_REOPEN_SECONDS = 2.0  # how often an unusable index is tried again
+
+
+class HistoryTurn(BaseModel):
+    question: str
+    answer: str
+
+
+class AskRequest(BaseModel):
+    question: str = Field(description="The reader's question.")
+    history: list[HistoryTurn] = Field(default_factory=list, description="The conversation so far, oldest first.")
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the question is empty")
+        return value
+
+
+class CitationModel(BaseModel):
+    n: int = Field(description="The marker `[n]` in the answer.")
+    doc_id: str
+    title: str
+    section: str
+    text: str = Field(description="The passage: exactly the article's text from `start` to `end`.")
+    start: int
+    end: int
+    score: float
+    spans: list[tuple[int, int]] = Field(description="Offsets of the answer's quoted sentences in the article.")
+    answers: bool = Field(description="False for the nearest passages listed with a refusal.")
+
+
+class AnswerModel(BaseModel):
+    question: str
+    answer: str = Field(description="Every sentence ends with the `[n]` of the passage it comes from.")
+    refused: bool = Field(description="True when the articles do not answer the question.")
+    citations: list[CitationModel]
+    timings_ms: dict[str, float]
+    search_query: str = Field(description="The question as searched, after a follow-up was read in context.")
+
+
+class ErrorModel(BaseModel):
+    detail: str = Field(description="One sentence: what went wrong and what to do.")
+
+
+class HealthModel(BaseModel):
+    ok: bool
+    articles: int
+    chunks: int
+    model: str
+    dimension: int
+    generation: str
+    index: str
+
+
+class WidgetModel(BaseModel):
+    ok: bool
+    faq: list[str] = Field(description="Questions to suggest before the first one.")
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for these error statuses: JSON with a `detail` sentence, whatever the route serves."""
+    body = {"application/json": {"schema": ErrorModel.model_json_schema()}}
+    return {status: {"description": "What went wrong and what to do.", "content": body} for status in statuses}
+
+
+class Engine:
+    """The assistant as the web face uses it: one question at a time on one engine thread (the
+    index may refresh under it), at most `max_waiting` questions waiting, each answered within the
+    time budget or refused with 429. While the index cannot be opened, every use raises why, and
+    opening is tried again every few seconds, so a rebuilt index is picked up without a restart."""
+
+    def __init__(self, settings: Settings, assistant: Assistant | None = None):
+        self.settings = settings
+        self._assistant = assistant
+        self._problem: AssistantError | None = None
+        self._tried = 0.0
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine")
+        self._waiting = 0
+        self._lock = threading.Lock()
+        if assistant is None:
+            self._thread.submit(self._open).result()
+        if self._assistant is not None:
+            self._thread.submit(self._assistant.ask, "warm-up").result()  # load the model now
+
+    def _open(self) -> None:
+        try:
+            self._assistant, self._problem = Assistant.open(self.settings), None
+        except AssistantError as exc:
+            self._problem = exc
+        self._tried = time.monotonic()
+
+    @property
+    def assistant(self) -> Assistant:
+        if self._assistant is None and time.monotonic() - self._tried > _REOPEN_SECONDS:
+            self._thread.submit(self._open).result()
+        if self._assistant is None:
+            assert self._problem is not None
+            raise self._problem
+        return self._assistant
+
+    def ask(self, question: str, history: list[Turn]) -> Answer:
+        assistant = self.assistant
+        with self._lock:
+            if self._waiting >= self.settings.max_waiting:
+                raise BusyError("The assistant is busy with other questions: try again in a few seconds.")
+            self._waiting += 1
+        try:
+            future = self._thread.submit(assistant.ask, question, history)
+            try:
+                return future.result(timeout=self.settings.request_seconds)
+            except TimeoutError:
+                future.cancel()
+                raise BusyError(f"The question was not answered within {self.settings.request_seconds} s, "
+                                "the assistant is busy: try again in a few seconds.") from None
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
+    def faq(self) -> list[FaqEntry]:
+        try:
+            return self.assistant.faq()
+        except AssistantError:
+            return []
+
+    def article(self, doc_id: str) -> Article:
+        return self.assistant.article(doc_id)
+
+
+def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
+    engine = Engine(settings, assistant)
+    clients = RateLimiter(settings.rate_limit_per_minute)
+    sites = RateLimiter(settings.rate_limit_per_origin_per_minute)
+    origins = Origins(settings.allowed_origins)
+    app = FastAPI(title="Cited-answer assistant", version=_version(),
+                  description="Answers questions about a set of articles; every sentence cites its passage.")
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Any) -> Response:
+        if unused_route(request.url.path):
+            response: Response = JSONResponse({"detail": "There is nothing here."}, status_code=404)
+        elif not origins.permits(request) and (request.url.path.startswith("/api/")
+                                               or request.method not in ("GET", "HEAD")):
+            response = JSONResponse({"detail": origins.refusal(request)}, status_code=403)
+        elif request.method == "OPTIONS" and request.url.path.startswith("/api/"):
+            response = _cors(Response(status_code=204), request.headers.get("origin", ""))
+        else:
+            response = await call_next(request)
+            if request.url.path.startswith("/api/") and request.headers.get("origin"):
+                _cors(response, request.headers["origin"])
+        for name, value in origins.headers().items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def readable_422(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": readable(exc.errors())}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """The framework's own refusals, in our words (its only 400 is a body it cannot decode)."""
+        if exc.status_code == 400:
+            return JSONResponse({"detail": "The body is not valid JSON: send a JSON object in UTF-8."}, status_code=422)
+        detail = {404: "There is nothing here.", 405: f"This address does not accept {request.method} requests."}
+        return JSONResponse({"detail": detail.get(exc.status_code, f"The request was refused ({exc.status_code}).")},
+                            status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(AssistantError)
+    async def engine_error(request: Request, exc: AssistantError) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, BusyError) else None
+        return JSONResponse({"detail": str(exc)}, status_code=exc.http_status, headers=headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": f"The assistant failed unexpectedly ({type(exc).__name__}): try again, and "
+                                       "report it to the site owner if it persists."}, status_code=500)
+
+    @app.post("/api/ask", summary="Answer a question, citing every sentence",
+              responses={200: {"model": AnswerModel}, **_errors(403, 413, 422, 429, 503)})
+    def api_ask(body: AskRequest, request: Request) -> JSONResponse:
+        _limit(clients, client_address(request.client.host if request.client else None, request.headers, settings))
+        if site := origins.foreign(request):
+            _limit(sites, site)
+        _check_history(body.history, settings)
+        answer = engine.ask(body.question, [Turn(t.question, t.answer) for t in body.history])
+        return JSONResponse(answer.to_dict())
+
+    @app.get("/api/health", summary="Index and model status", response_model=HealthModel,
+             responses=_errors(503))
+    def api_health() -> dict[str, Any]:
+        return {**engine.assistant.health(), "index": str(settings.index_dir)}
+
+    @app.get("/api/widget", summary="What the embed script needs: questions to suggest", response_model=WidgetModel,
+             responses=_errors(403))
+    def api_widget() -> dict[str, Any]:
+        return {"ok": True, "faq": [f.question for f in engine.faq()[:4]]}
+
+    @app.get("/articles/{doc_id:path}", response_class=HTMLResponse, summary="An article, cited passage highlighted",
+             responses=_errors(404, 422, 503))
+    def article_page(doc_id: str, start: int | None = None, end: int | None = None, spans: str = "") -> HTMLResponse:
+        article = engine.article(doc_id)
+        return HTMLResponse(render_article(article.title, article.text, start, end, _spans(spans)))
+
+    @app.get("/embed", response_class=HTMLResponse, include_in_schema=False)
+    def embed(title: str = "Ask the articles", color: str = "#0b5fff") -> HTMLResponse:
+        page = (STATIC / "embed.html").read_text(encoding="utf-8")
+        return HTMLResponse(page.replace("{{TITLE}}", html.escape(title[:80])).replace("{{COLOR}}", _color(color)))
+
+    @app.get("/widget.js", include_in_schema=False)
+    def widget() -> Response:
+        return Response((STATIC / "widget.js").read_text(encoding="utf-8"), media_type="application/javascript",
+                        headers={"Cache-Control": "public, max-age=300"})
+
+    def limit_chat(host: str | None, headers: dict[str, str]) -> None:
+        _limit(clients, client_address(host, headers, settings))
+
+    return mount_chat_page(app, engine, settings, limit_chat)
+
+
+def _limit(limiter: RateLimiter, key: str) -> None:
+    if wait := limiter.retry_after(key):
+        raise BusyError(f"Too many questions: try again in {wait} s.", retry_after=wait)
+
+
+def _check_history(history: list[HistoryTurn], settings: Settings) -> None:
+    turns_limit = settings.max_history_turns * 5
+    if len(history) > turns_limit:
+        raise UserInputError(f"The history has {len(history)} turns; send at most {turns_limit}.")
+    characters = sum(len(t.question) + len(t.answer) for t in history)
+    if characters > settings.max_history_chars:
+        raise UserInputError(f"The history is {characters:,} characters long; the limit is "
+                             f"{settings.max_history_chars:,}: send only the last turns.")
+
+
+def _cors(response: Response, origin: str) -> Response:
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Vary"] = "Origin"
+    return response
+
+
+def _spans(raw: str) -> list[tuple[int, int]]:
+    spans = []
+    for part in raw.split(","):
+        match = re.fullmatch(r"(\d+)-(\d+)", part.strip())
+        if match:
+            spans.append((int(match.group(1)), int(match.group(2))))
+    return spans
+
+
+def _color(value: str) -> str:
+    return value if re.fullmatch(r"#[0-9a-fA-F]{3,8}", value) else "#0b5fff"
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
+    import uvicorn
+
+    app = create_app(settings)
+    print(f"Serving the assistant on http://{host}:{port}/ (API docs at /docs). Ctrl-C stops.", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
