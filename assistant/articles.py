@@ -114,6 +114,8 @@ def read_article(path: Path, doc_id: str = "", known: Known = lambda doc_id, sha
     if (before := known(doc_id or path.stem, sha256)) is not None:
         return replace(before, path=str(path.resolve()))
     raw = _decoded(data, html=suffix in HTML_SUFFIXES)
+    if len(_CONTROL.findall(raw)) * 100 > len(raw):  # a stray NUL is kept; binary data is full of them
+        raise UnreadableArticle("binary data, not text")
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     if suffix in HTML_SUFFIXES:
         page = extract.html_text(raw)
@@ -137,6 +139,9 @@ def read_article(path: Path, doc_id: str = "", known: Known = lambda doc_id, sha
     )
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
 def _decoded(data: bytes, html: bool) -> str:
     """UTF-8 (or UTF-16 with its byte-order mark), else the charset an HTML page declares (windows-1252
     when it declares none)."""
@@ -145,8 +150,6 @@ def _decoded(data: bytes, html: bool) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             raise UnreadableArticle("not valid UTF-16 text") from None
-    if b"\x00" in data:
-        raise UnreadableArticle("binary data, not text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

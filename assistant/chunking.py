@@ -21,7 +21,8 @@ from .config import Settings
 from .types import Article, Chunk
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
-CHUNKER_VERSION = 6  # 6: ids name the title and section too
+CHUNKER_VERSION = 7  # 7: sentences over LONGEST_SENTENCE characters are cut into pieces
+LONGEST_SENTENCE = 2000
 
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "inc", "jr", "sr", "no",
@@ -82,7 +83,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
 
 def _line_sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     if text.startswith(FENCE, start):
-        yield (start, end)  # a code block is one unit
+        yield from _bounded(text, start, end)  # a code block is one unit
         return
     if marker := _ITEM_MARKER.match(text, start, end):
         start = marker.end()  # a list item's "- " or a quotation's "> " is not part of its sentence
@@ -127,6 +128,21 @@ def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
+    if end > start:
+        yield from _bounded(text, start, end)
+
+
+def _bounded(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """The span, cut into pieces of at most LONGEST_SENTENCE characters (at a space where there is
+    one): a page with a megabyte on one line must not make a megabyte chunk, citation or quote."""
+    while end - start > LONGEST_SENTENCE:
+        cut = start + LONGEST_SENTENCE
+        space = text.rfind(" ", start + LONGEST_SENTENCE // 2, cut)
+        cut = space if space != -1 else cut
+        yield (start, cut)
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
     if end > start:
         yield (start, end)
 

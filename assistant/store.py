@@ -24,6 +24,7 @@ import hashlib
 import json
 import re
 import shutil
+import sqlite3
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -250,6 +251,25 @@ class Store:
             match = pattern.match(name)
             if match and match.group(1) not in keep:
                 self.client.delete_collection(name)
+        if not self.settings.chroma_host:
+            _remove_orphan_segments(self.settings.index_dir / "chroma")
+
+
+def _remove_orphan_segments(folder: Path) -> None:
+    """Delete the vector folders of deleted collections: embedded Chroma leaves them on disk (each
+    an HNSW index as large as its collection's vectors). A folder is a segment's id; the segments
+    that exist are listed in Chroma's SQLite file."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{folder / 'chroma.sqlite3'}?mode=ro", uri=True)) as db:
+            segments = {row[0] for row in db.execute("SELECT id FROM segments")}
+    except sqlite3.Error:
+        return  # an unreadable catalogue: leave every folder alone
+    for path in folder.iterdir():
+        if path.is_dir() and _SEGMENT.fullmatch(path.name) and path.name not in segments:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+_SEGMENT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _older_version(settings: Settings) -> IndexMismatchError:

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
+from webserver import free_port
 
 from assistant.config import Settings
 
@@ -13,6 +17,7 @@ pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+CHROMA = ROOT / ".venv" / "bin" / "chroma"
 
 
 @pytest.fixture(autouse=True)
@@ -46,3 +51,23 @@ def seed_assistant(seed_settings: Settings):
     from assistant.engine import Assistant
 
     return Assistant.open(seed_settings)
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path):
+    """A real `chroma run` on a loopback port, its data in the test's folder; yields the port."""
+    port = free_port()
+    executable = str(CHROMA) if CHROMA.exists() else "chroma"
+    proc = subprocess.Popen([executable, "run", "--path", str(tmp_path / "chroma-data"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            assert proc.poll() is None and time.monotonic() < deadline, "chroma run did not start"
+            time.sleep(0.2)
+    yield port
+    proc.terminate()
+    proc.wait(timeout=30)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from webserver import running_server
+from webserver import free_port, running_server
 
 from assistant.config import Settings
 from assistant.engine import Assistant
@@ -18,32 +16,6 @@ from assistant.errors import StoreUnavailableError
 from assistant.ingest import ingest
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
-CHROMA = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "chroma"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def chroma_server(tmp_path: Path):
-    port = free_port()
-    executable = str(CHROMA) if CHROMA.exists() else "chroma"
-    proc = subprocess.Popen([executable, "run", "--path", str(tmp_path / "chroma-data"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            assert proc.poll() is None and time.monotonic() < deadline, "chroma run did not start"
-            time.sleep(0.2)
-    yield port
-    proc.terminate()
-    proc.wait(timeout=30)
 
 
 @pytest.mark.server

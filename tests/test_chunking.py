@@ -5,6 +5,7 @@ import pytest
 from assistant.articles import UnreadableArticle, read_article, read_articles
 from assistant.chunking import chunk_article, chunk_sentences, split_sentences
 from assistant.config import Settings
+from assistant.types import Article
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").iterdir())
 
@@ -123,6 +124,23 @@ def test_unreadable_files_are_skipped_with_a_warning_that_names_them(tmp_path: P
     assert "image.png" not in joined  # not an article type: ignored silently in folders
     with pytest.raises(UnreadableArticle):
         read_article(tmp_path / "image.png")
+
+
+def test_a_stray_nul_byte_is_kept_as_text(tmp_path: Path) -> None:
+    text = "A NUL \x00 hides in this sentence about kites." + " Kites fly over the hills." * 40
+    (tmp_path / "nul.txt").write_text(text, encoding="utf-8")
+    assert read_article(tmp_path / "nul.txt").text == text.strip()
+
+
+def test_a_megabyte_on_one_line_makes_bounded_chunks_that_cover_it() -> None:
+    from assistant.chunking import LONGEST_SENTENCE
+
+    text = "Kites " + "and strings " * 90_000 + "x" * 5_000 + ".\n"  # 1 MB without a sentence break
+    chunks = chunk_article(Article("long", "long.txt", "Long", text, "0"), Settings())
+    assert len(text) > 1_000_000 and all(len(c.text) <= LONGEST_SENTENCE for c in chunks)
+    assert all(text[c.start:c.end] == c.text for c in chunks)
+    assert chunks[0].start == 0 and chunks[-1].end == len(text) - 1
+    assert all(text[a.end:b.start].isspace() or a.end >= b.start for a, b in zip(chunks, chunks[1:], strict=False))
 
 
 def test_a_short_quotation_stays_whole_and_a_long_one_is_quotable_sentence_by_sentence() -> None:
