@@ -69,6 +69,8 @@ def mount_chat_page(app: FastAPI, engine: Any, settings: Settings,
             button.click(respond, [gr.State(question), chatbot, turns], [chatbot, turns, box])
         clear_button.click(clear, None, [chatbot, turns, box])
         chatbot.clear(clear, None, [chatbot, turns, box])  # the chat's own trash button forgets the context too
-    blocks.queue(max_size=settings.max_waiting)  # more waiting than that are told to come back
+    # Readers are served side by side (the engine still answers one question at a time, but each
+    # answer streams for a fraction of a second); more than max_waiting queued are told to come back.
+    blocks.queue(max_size=settings.max_waiting, default_concurrency_limit=settings.max_waiting)
     css = (STATIC / "chat.css").read_text(encoding="utf-8")
     return gr.mount_gradio_app(app, blocks, path="/", css=css, footer_links=[])
