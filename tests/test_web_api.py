@@ -193,3 +193,11 @@ def test_an_unusable_index_answers_503_until_it_is_built(tmp_path: Path) -> None
                                       timeout=30)).status_code != 200 and time.monotonic() < deadline:
             time.sleep(0.5)
         assert response.status_code == 200 and "Paris" in response.json()["answer"]
+
+
+def test_a_question_over_the_time_budget_is_a_429_not_a_hang(seed_index: Path) -> None:
+    with running_server(seed_index, env={"ASSISTANT_REQUEST_SECONDS": "0"}) as url:
+        response = httpx.post(f"{url}/api/ask", json={"question": "Where is AMI Labs based?"}, timeout=30)
+        assert response.status_code == 429 and int(response.headers["retry-after"]) > 0
+        assert response.json()["detail"].startswith("The question was not answered within 0 s")
+        assert httpx.get(f"{url}/api/health", timeout=30).status_code == 200  # the server is fine
