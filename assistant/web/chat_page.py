@@ -16,6 +16,7 @@ from ..types import Answer, Turn
 from .pages import STATIC, render_answer_html
 
 STREAM_STEP_SECONDS = 0.015
+CONVERSATIONS_KEPT = 1000
 
 
 def mount_chat_page(app: FastAPI, engine: Any, settings: Settings,
@@ -72,5 +73,8 @@ def mount_chat_page(app: FastAPI, engine: Any, settings: Settings,
     # Readers are served side by side (the engine still answers one question at a time, but each
     # answer streams for a fraction of a second); more than max_waiting queued are told to come back.
     blocks.queue(max_size=settings.max_waiting, default_concurrency_limit=settings.max_waiting)
+    # Gradio keeps every conversation's state in memory (about 40 KB each, measured by
+    # bench/bench_load.py): beyond this many, the least recently used is forgotten.
+    blocks.state_session_capacity = CONVERSATIONS_KEPT
     css = (STATIC / "chat.css").read_text(encoding="utf-8")
     return gr.mount_gradio_app(app, blocks, path="/", css=css, footer_links=[])
