@@ -249,3 +249,12 @@ def test_hostile_content_is_shown_as_text_and_never_runs_or_fetches(page, tmp_pa
         page.screenshot(path=str(shots / "5-hostile-article.png"))
         assert page.evaluate("() => window.__pwned") is None
     assert not dialogs and not leaks, (dialogs, leaks)
+
+
+def test_api_docs_render_offline_from_local_assets(page, server: str, shots: Path) -> None:  # type: ignore[no-untyped-def]
+    leaks: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith((server, "data:")) else leaks.append(r.url))
+    page.goto(server + "/docs", wait_until="load")
+    page.locator(".opblock-summary-path", has_text="/api/ask").first.wait_for()
+    page.screenshot(path=str(shots / "6-api-docs.png"))
+    assert not leaks, leaks

@@ -147,7 +147,9 @@ def test_health_docs_articles_and_widget(server: str) -> None:
     page = httpx.get(f"{server}/articles/001_27311eb9970b0850", params={"start": 56, "end": 216,
                                                                        "spans": "56-112"})
     assert page.status_code == 200 and 'id="56-216"' in page.text and "quote" in page.text
-    assert httpx.get(f"{server}/articles/nope").status_code == 404
+    missing = httpx.get(f"{server}/articles/nope")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "There is no article &#x27;nope&#x27; in the index." in missing.text and 'href="/"' in missing.text
     assert "attachShadow" in httpx.get(f"{server}/widget.js").text
 
 

@@ -26,11 +26,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import Settings
 from ..engine import Assistant, FaqEntry
-from ..errors import AssistantError, BusyError, UserInputError
+from ..errors import AssistantError, BusyError, NotFoundError, UserInputError
 from ..types import Answer, Article, Turn
 from .chat_page import mount_chat_page
 from .guard import BodyLimit, Origins, RateLimiter, client_address, readable, unused_route
-from .pages import STATIC, render_article
+from .pages import STATIC, render_article, render_missing
 
 _REOPEN_SECONDS = 2.0  # how often an unusable index is tried again
 
@@ -167,8 +167,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     clients = RateLimiter(settings.rate_limit_per_minute)
     sites = RateLimiter(settings.rate_limit_per_origin_per_minute)
     origins = Origins(settings.allowed_origins)
-    app = FastAPI(title="Cited-answer assistant", version=_version(),
+    app = FastAPI(title="Cited-answer assistant", version=_version(), docs_url=None, redoc_url=None,
                   description="Answers questions about a set of articles; every sentence cites its passage.")
+    _mount_docs(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
 
     @app.middleware("http")
@@ -193,10 +194,12 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         return JSONResponse({"detail": readable(exc.errors())}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         """The framework's own refusals, in our words (its only 400 is a body it cannot decode)."""
         if exc.status_code == 400:
             return JSONResponse({"detail": "The body is not valid JSON: send a JSON object in UTF-8."}, status_code=422)
+        if exc.status_code == 404 and request.url.path.startswith("/articles/"):
+            return HTMLResponse(render_missing("There is no article at this address."), 404)
         detail = {404: "There is nothing here.", 405: f"This address does not accept {request.method} requests."}
         return JSONResponse({"detail": detail.get(exc.status_code, f"The request was refused ({exc.status_code}).")},
                             status_code=exc.status_code, headers=exc.headers)
@@ -232,9 +235,13 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         return {"ok": True, "faq": [f.question for f in engine.faq()[:4]]}
 
     @app.get("/articles/{doc_id:path}", response_class=HTMLResponse, summary="An article, cited passage highlighted",
-             responses=_errors(404, 422, 503))
+             responses={404: {"description": "A page saying there is no such article.",
+                              "content": {"text/html": {}}}, **_errors(422, 503)})
     def article_page(doc_id: str, start: int | None = None, end: int | None = None, spans: str = "") -> HTMLResponse:
-        article = engine.article(doc_id)
+        try:
+            article = engine.article(doc_id)
+        except NotFoundError as exc:  # a reader followed a stale link: a page, not JSON
+            return HTMLResponse(render_missing(f"{exc} It may have been removed since the link was made."), 404)
         return HTMLResponse(render_article(article.title, article.text, start, end, _spans(spans)))
 
     @app.get("/embed", response_class=HTMLResponse, include_in_schema=False)
@@ -251,6 +258,23 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         _limit(clients, client_address(host, headers, settings))
 
     return mount_chat_page(app, engine, settings, limit_chat)
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """The API's Swagger page at /docs with its assets from the installed swagger-ui-bundle-v2, not
+    a CDN: it works offline and fetches nothing from another site."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title}: API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
 
 
 def _limit(limiter: RateLimiter, key: str) -> None:

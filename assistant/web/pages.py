@@ -22,6 +22,12 @@ def article_link(citation: Citation) -> str:
             f"{'&spans=' + spans if spans else ''}#{citation.start}-{citation.end}")
 
 
+def render_missing(message: str) -> str:
+    """The article page's frame around one sentence saying why there is no article to show."""
+    page = (STATIC / "article.html").read_text(encoding="utf-8")
+    return page.replace("{{TITLE}}", "No such article").replace("{{BODY}}", f"<p>{html.escape(message)}</p>")
+
+
 def render_article(title: str, text: str, start: int | None, end: int | None, spans: list[tuple[int, int]]) -> str:
     """The article with its structure (headings, paragraphs, list items, code) and every character
     escaped; the passage in a <mark>, the quoted sentences stronger."""
