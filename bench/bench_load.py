@@ -1,7 +1,7 @@
 """Load and soak, over loopback only, bounded in time: 1, 10 and 50 concurrent clients against a real
 `assistant serve` on the seed index, each client taking turns at a single question (`POST
 /api/ask`), a follow-up with its history (`POST /api/ask`), and the chat page's own route (Gradio's
-`respond`, streamed to its end). Per kind: answers/s, p50/p95/p99 latency, errors; the server's peak
+queue, as a browser takes it, streamed to its end). Per kind: answers/s, p50/p95/p99 latency, errors; the server's peak
 RSS. Then a soak: 10 clients for --soak seconds, the server's RSS sampled every 10 s. Prints
 figures; never fails on a timing.
 
@@ -11,8 +11,11 @@ figures; never fails on a timing.
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -35,13 +38,30 @@ def follow_up(http: httpx.Client, n: int) -> bool:
 
 
 def chat_page(http: httpx.Client, n: int) -> bool:
-    """The page's route: Gradio queues the call, then streams the answer word by word."""
-    started = http.post("/gradio_api/call/respond", json={"data": [QUESTIONS[n % len(QUESTIONS)], [], []]})
-    if started.status_code != 200:
+    """The page's route, as a reader's browser takes it: a new page session joins Gradio's queue
+    (the Ask button's event), then reads the answer streamed word by word until it completes."""
+    session = uuid.uuid4().hex[:11]
+    fn_index, trigger = _ask_button(http)
+    joined = http.post("/gradio_api/queue/join", json={"data": [QUESTIONS[n % len(QUESTIONS)], [], []],
+                                                       "fn_index": fn_index, "trigger_id": trigger,
+                                                       "session_hash": session, "event_data": None})
+    if joined.status_code != 200:
         return False
-    with http.stream("GET", f"/gradio_api/call/respond/{started.json()['event_id']}") as stream:
-        events = [line for line in stream.iter_lines() if line.startswith("event:")]
-    return bool(events) and events[-1] == "event: complete"
+    with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as stream:
+        for line in stream.iter_lines():
+            message = json.loads(line[5:]) if line.startswith("data:") else {}
+            if message.get("msg") == "process_completed":
+                return bool(message.get("success"))
+    return False
+
+
+@functools.cache
+def _ask_button(http: httpx.Client) -> tuple[int, int]:
+    """The page's Ask button and the event it triggers, from the page's config."""
+    config = http.get("/config").json()
+    button = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "ask")
+    event = next(i for i, d in enumerate(config["dependencies"]) if [button, "click"] in d["targets"])
+    return event, button
 
 
 KINDS: dict[str, Callable[[httpx.Client, int], bool]] = {"question": single, "follow-up": follow_up,

@@ -122,6 +122,7 @@ def test_every_route_sends_the_security_headers(server: str, path: str) -> None:
 @pytest.mark.parametrize(("method", "path"), [
     ("POST", "/gradio_api/upload"), ("GET", "/gradio_api/file=/etc/passwd"), ("GET", "/gradio_api/upload_progress"),
     ("GET", "/gradio_api/proxy=http://127.0.0.1:9/"), ("GET", "/monitoring"), ("POST", "/gradio_api/mcp/sse"),
+    ("POST", "/gradio_api/call/respond"), ("POST", "/gradio_api/run/respond"), ("POST", "/gradio_api/api/respond"),
 ])
 def test_gradio_routes_the_page_does_not_use_are_gone(server: str, method: str, path: str) -> None:
     response = httpx.request(method, f"{server}{path}", timeout=30)

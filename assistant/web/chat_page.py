@@ -64,12 +64,15 @@ def mount_chat_page(app: FastAPI, engine: Any, settings: Settings,
                              max_length=settings.max_question_chars, autofocus=True)
             send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
         clear_button = gr.Button("Clear conversation", size="sm", elem_id="clear")
-        send.click(respond, [box, chatbot, turns], [chatbot, turns, box])
-        box.submit(respond, [box, chatbot, turns], [chatbot, turns, box])
+        # The page's events are for the page only: hidden from Gradio's API listing here, and its
+        # call routes are closed by guard.py (programs use /api/ask).
+        send.click(respond, [box, chatbot, turns], [chatbot, turns, box], api_visibility="private")
+        box.submit(respond, [box, chatbot, turns], [chatbot, turns, box], api_visibility="private")
         for button, question in zip(buttons, faq, strict=True):
-            button.click(respond, [gr.State(question), chatbot, turns], [chatbot, turns, box])
-        clear_button.click(clear, None, [chatbot, turns, box])
-        chatbot.clear(clear, None, [chatbot, turns, box])  # the chat's own trash button forgets the context too
+            button.click(respond, [gr.State(question), chatbot, turns], [chatbot, turns, box], api_visibility="private")
+        clear_button.click(clear, None, [chatbot, turns, box], api_visibility="private")
+        # The chat's own trash button forgets the context too.
+        chatbot.clear(clear, None, [chatbot, turns, box], api_visibility="private")
     # Readers are served side by side (the engine still answers one question at a time, but each
     # answer streams for a fraction of a second); more than max_waiting queued are told to come back.
     blocks.queue(max_size=settings.max_waiting, default_concurrency_limit=settings.max_waiting)

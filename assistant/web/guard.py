@@ -24,11 +24,12 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # Gradio routes the chat page never calls: file upload and serving, proxies, media streams, run
-# history, profiling, the dev reloader, the monitoring dashboard, the MCP server and vibe editing.
+# history, profiling, the dev reloader, the monitoring dashboard, the MCP server, vibe editing, and
+# its programmatic API (programs use /api/ask; each call there made a session Gradio never forgot).
 # Each could serve or store something the owner did not mean to publish.
 _UNUSED_GRADIO = re.compile(
     r"^/(?:gradio_api/)?(?:upload|upload_progress|file=|file/|proxy=|process_recording|stream/|run-history|runs"
-    r"|profiling|dev/|custom_component|vibe|undo-vibe|mcp|monitoring)"
+    r"|profiling|dev/|custom_component|vibe|undo-vibe|mcp|monitoring)|^/gradio_api/(?:call|run|api)/"
 )
 
 
