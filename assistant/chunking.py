@@ -83,7 +83,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
 
 def _line_sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     if text.startswith(FENCE, start):
-        yield from _bounded(text, start, end)  # a code block is one unit
+        yield from _bounded(text, start, end)  # a code block is one unit (unless it is over LONGEST_SENTENCE)
         return
     if marker := _ITEM_MARKER.match(text, start, end):
         start = marker.end()  # a list item's "- " or a quotation's "> " is not part of its sentence

@@ -18,11 +18,11 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 from bench_engine import QUESTIONS, percentile, seed_index
 from bench_http import start_server, stop
+from bench_scale import rss_mb
 
 FOLLOW_UP = {"history": [{"question": "What did LeCun start after quitting Meta?",
                           "answer": "The Turing Award winner left to start AMI Labs. [1]"}],
@@ -66,13 +66,6 @@ def _ask_button(http: httpx.Client) -> tuple[int, int]:
 
 KINDS: dict[str, Callable[[httpx.Client, int], bool]] = {"question": single, "follow-up": follow_up,
                                                          "chat page": chat_page}
-
-
-def rss_mb(pid: int, field: str = "VmRSS") -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def load(url: str, clients: int, seconds: float) -> tuple[dict[str, list[float]], dict[str, int], float]:

@@ -167,6 +167,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     clients = RateLimiter(settings.rate_limit_per_minute)
     sites = RateLimiter(settings.rate_limit_per_origin_per_minute)
     origins = Origins(settings.allowed_origins)
+    security_headers = origins.headers()
     app = FastAPI(title="Cited-answer assistant", version=_version(), docs_url=None, redoc_url=None,
                   description="Answers questions about a set of articles; every sentence cites its passage.")
     _mount_docs(app)
@@ -185,7 +186,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
             response = await call_next(request)
             if request.url.path.startswith("/api/") and request.headers.get("origin"):
                 _cors(response, request.headers["origin"])
-        for name, value in origins.headers().items():
+        for name, value in security_headers.items():
             response.headers.setdefault(name, value)
         return response
 

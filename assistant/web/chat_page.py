@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
@@ -15,11 +15,14 @@ from ..errors import AssistantError
 from ..types import Answer, Turn
 from .pages import STATIC, render_answer_html
 
+if TYPE_CHECKING:
+    from .app import Engine  # app.py mounts this page: at run time the import would go in a circle
+
 STREAM_STEP_SECONDS = 0.015
 CONVERSATIONS_KEPT = 1000
 
 
-def mount_chat_page(app: FastAPI, engine: Any, settings: Settings,
+def mount_chat_page(app: FastAPI, engine: Engine, settings: Settings,
                     limit: Callable[[str | None, dict[str, str]], None]) -> FastAPI:
     """Mount the page on `app`; `engine.ask` answers, `limit` raises when a client asks too often."""
     # gradio is imported here only: it costs seconds and only the web face needs it.
