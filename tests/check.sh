@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need on a fresh machine, then runs what a reviewer would run:
-# ruff, mypy on assistant/, and pytest (real model, real Chroma, real server, real Chromium).
+# the dependency audit (.ci/audit.py), ruff, mypy on assistant/, and pytest (real model, real Chroma,
+# real server, real Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
@@ -16,6 +17,7 @@ fi
 # torch is pinned to the CPU build (2.13.0); an unpinned torch pulls a multi-GB CUDA build.
 .venv/bin/pip install -q "torch==2.13.0" -e ".[dev]"
 
-.venv/bin/ruff check assistant tests bench
+.venv/bin/python .ci/audit.py
+.venv/bin/ruff check assistant tests bench .ci/audit.py
 .venv/bin/mypy assistant
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
