@@ -18,6 +18,7 @@ from .config import Settings
 from .errors import UserInputError
 from .retrieve import Retrieval, Retriever
 from .store import IndexReader
+from .terms import terms
 from .types import Answer, Article, Turn
 
 
@@ -114,6 +115,22 @@ class Assistant:
                                                               int(lexicon.chunk_start[p]), int(lexicon.chunk_end[p])))
         queues = [sorted(entries, key=lambda e: len(e.question) > _LONG_QUESTION) for entries in by_article.values()]
         return [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
+
+    def related(self, answer: Answer, asked: Sequence[str], k: int = 3) -> list[FaqEntry]:
+        """Up to `k` FAQ questions to suggest after `answer`: not asked yet, those sharing the most
+        words with the question and answer first (from a cited article on a tie), then the rest in
+        `faq()` order."""
+        said = set(terms(f"{answer.question} {answer.answer}"))
+        cited = {c.doc_id for c in answer.citations}
+        done = {" ".join(terms(q)) for q in asked}
+        fresh = [e for e in self.faq() if " ".join(terms(e.question)) not in done]
+        ranked = sorted(enumerate(fresh), key=lambda p: (-len(said & set(terms(p[1].question))),
+                                                         p[1].doc_id not in cited, p[0]))
+        return [entry for _, entry in ranked[:k]]
+
+    def topics(self) -> list[str]:
+        """The articles' titles, in the index's order."""
+        return list(self.index.lexicon.doc_titles)
 
     def health(self) -> dict[str, object]:
         manifest = self.index.manifest

@@ -42,7 +42,7 @@ def chat_page(http: httpx.Client, n: int) -> bool:
     (the Ask button's event), then reads the answer streamed word by word until it completes."""
     session = uuid.uuid4().hex[:11]
     fn_index, trigger = _ask_button(http)
-    joined = http.post("/gradio_api/queue/join", json={"data": [QUESTIONS[n % len(QUESTIONS)], [], []],
+    joined = http.post("/gradio_api/queue/join", json={"data": [QUESTIONS[n % len(QUESTIONS)], []],
                                                        "fn_index": fn_index, "trigger_id": trigger,
                                                        "session_hash": session, "event_data": None})
     if joined.status_code != 200:

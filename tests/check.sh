@@ -13,6 +13,8 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
+# axe-core (accessibility checks in the browser tests), at the version package-lock.json pins.
+npm ci --prefix tests/axe --no-audit --no-fund --silent
 .venv/bin/pip install -q --upgrade pip
 # torch is pinned to the CPU build (2.13.0); an unpinned torch pulls a multi-GB CUDA build.
 .venv/bin/pip install -q "torch==2.13.0" -e ".[dev]"

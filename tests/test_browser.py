@@ -1,10 +1,12 @@
 """The chat page, the article page and the widget in a real headless Chromium (Debian's), driven by
-Playwright. Screenshots of each step go to the test's temp dir; the path is printed on failure."""
+Playwright, with axe-core (tests/axe) checking accessibility. Screenshots of each step go to
+artifacts/screenshots/<test>/ (CI keeps that folder); the path is printed on failure."""
 
 from __future__ import annotations
 
 import functools
 import http.server
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,9 @@ from assistant.config import Settings
 from assistant.ingest import ingest
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+AXE = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
@@ -49,9 +54,22 @@ def server(seed_index: Path, blog_ports: tuple[int, int]) -> Iterator[str]:
 
 
 @pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    print(f"screenshots: {tmp_path}")
-    return tmp_path
+def shots(request: pytest.FixtureRequest) -> Path:
+    folder = SCREENSHOTS / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    print(f"screenshots: {folder}")
+    return folder
+
+
+def serious_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """axe-core's serious and critical violations on the page as it is now, one line each."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci --prefix tests/axe` (tests/check.sh does).")
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+        .filter(v => v.impact === 'serious' || v.impact === 'critical')
+        .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))""")
 
 
 @pytest.fixture
@@ -71,63 +89,148 @@ def serve_blog(port: int, html_text: str, folder: Path) -> http.server.Threading
     return httpd
 
 
-def test_chat_page_suggestion_answer_and_source(page, server: str, shots: Path) -> None:  # type: ignore[no-untyped-def]
+ANSWER = "#conversation .answer:not(.streaming)"
+BOX = "#question textarea"
+
+
+def test_chat_page_suggestion_answer_sources_and_article(page, server: str, shots: Path) -> None:  # type: ignore[no-untyped-def]
     page.goto(server + "/", wait_until="load")
-    suggestion = page.locator("#suggestions button").first
+    suggestion = page.locator("#suggestions button.suggestion").first
     suggestion.wait_for()
     page.screenshot(path=str(shots / "1-chat-page.png"))
     question = suggestion.inner_text()
+    # The thinking indicator shows from the moment of sending, before the answer streams in.
+    page.evaluate("""() => { window.__saw = []; new MutationObserver(() => {
+        for (const k of ['thinking', 'streaming']) if (document.querySelector('#conversation .' + k)) window.__saw.push(k);
+      }).observe(document.querySelector('#conversation'), {childList: true, subtree: true}); }""")
     suggestion.click()
-    answer = page.locator("#chat .answer").last
+    answer = page.locator(ANSWER).last
     answer.wait_for()
-    assert "[1]" in answer.inner_text()
-    # The streamed message ends as exactly the API's answer to the same question.
+    assert page.evaluate("() => window.__saw.indexOf('thinking')") == 0, "the indicator came first"
+    assert "streaming" in page.evaluate("() => window.__saw")
+    # The streamed message ends as exactly the API's answer to the same question, the question above it.
     api = page.request.post(server + "/api/ask", data={"question": question}).json()
-    assert answer.locator("p").first.inner_text() == api["answer"]
+    assert answer.locator(".text").inner_text() == api["answer"]
+    assert page.locator("#conversation .turn .question").last.inner_text() == question
+    # Its sources are one entry per article, each cited sentence highlighted, collapsed.
+    titles = {c["title"] for c in api["citations"]}
+    assert answer.locator(".sources .title").count() == len(titles)
+    assert answer.locator("details[open]").count() == 0
     page.screenshot(path=str(shots / "1-answer.png"))
+    # [1] opens its source in place and moves the focus there.
+    answer.locator("a.cite").first.click()
+    source = answer.locator(".sources li li").first
+    assert source.evaluate("e => e.querySelector('details').open && document.activeElement === e")
+    assert source.locator("mark").first.inner_text() in api["answer"] or api["citations"][0]["spans"] == []
+    page.screenshot(path=str(shots / "1-source-open.png"))
+    # Related questions replace the openers, none of them the one just asked.
+    related = [b.inner_text() for b in page.locator("#suggestions button.suggestion:visible").all()]
+    assert related and question not in related
+    assert "Related" in page.locator("#suggest-title").inner_text()
+    # The passage opens highlighted in its article, scrolled into view.
     with page.context.expect_page() as opened:
-        answer.locator("a.cite").first.click()
+        source.locator("a.open").click()
     article = opened.value
     article.wait_for_load_state("load")
-    highlighted = article.locator(".passage, .quote").first
-    highlighted.wait_for()
+    article.locator(".quote, .passage").first.wait_for()
     assert "#" in article.url and article.locator(".quote").count() >= 1
     assert article.evaluate("() => { const r = document.querySelector('.quote').getBoundingClientRect();"
                             " return r.top >= 0 && r.top < window.innerHeight; }"), "the passage is scrolled into view"
     article.screenshot(path=str(shots / "1-article.png"))
 
 
-def test_chat_page_follow_up_in_context(page, server: str, shots: Path) -> None:  # type: ignore[no-untyped-def]
+def test_chat_page_follow_up_refusal_copy_and_new_conversation(page, server: str, shots: Path  # type: ignore[no-untyped-def]
+                                                              ) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
     page.goto(server + "/", wait_until="load")
-    box = page.locator("#question textarea, #question input").first
+    box = page.locator(BOX)
     box.fill("What did LeCun start after quitting Meta?")
     page.locator("#ask").click()
-    page.locator("#chat .answer, #chat .refusal").first.wait_for()
+    page.locator(ANSWER).first.wait_for()
     box.fill("Where is it based?")
-    page.locator("#ask").click()
-    page.wait_for_function("() => document.querySelectorAll('#chat .answer, #chat .refusal').length >= 2")
-    second = page.locator("#chat .answer, #chat .refusal").nth(1)
-    assert "Paris" in second.inner_text()
+    box.press("Enter")
+    page.wait_for_function("() => document.querySelectorAll('#conversation .turn .answer:not(.streaming)').length >= 2")
+    second = page.locator(ANSWER).nth(1)
+    assert "Paris" in second.locator(".text").inner_text()
+    # A screen reader hears the finished answer, as text.
+    live = page.locator("#announcer")
+    assert live.inner_text() == "Answer: " + second.locator(".text").inner_text()
+    # Copy gives clean text: the answer, then its sources, no markup.
+    second.locator("button.copy").click()
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied.startswith(second.locator(".text").inner_text()) and "\n[1] " in copied and "<" not in copied
     page.screenshot(path=str(shots / "2-follow-up.png"))
-    page.locator("#clear").click()
-    page.wait_for_function("() => document.querySelectorAll('#chat .answer').length === 0")
+    box.fill("What is the recipe for banana bread?")
+    box.press("Enter")
+    refusal = page.locator("#conversation .refusal")
+    refusal.wait_for()
+    assert "cover" in refusal.locator(".covers").inner_text()
+    assert "do not answer" in refusal.locator(".sources-title").text_content()
+    assert live.inner_text().startswith("No answer in the articles: ")
+    page.screenshot(path=str(shots / "2-refusal.png"))
+    page.locator("#new").click()
+    page.wait_for_function("() => document.querySelectorAll('#conversation .turn').length === 0")
+    assert "Try asking" in page.locator("#suggest-title").inner_text()
 
 
-def test_chat_page_at_phone_width(browser, server: str, shots: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_chat_page_accessible_in_light_and_dark(browser, server: str, shots: Path, scheme: str  # type: ignore[no-untyped-def]
+                                                ) -> None:
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        page.goto(server + "/", wait_until="load")
+        box = page.locator(BOX)
+        box.wait_for()
+        assert serious_violations(page) == []
+        # Keyboard only: type, Enter, then back through the page to the answer's [1] and into its source.
+        box.focus()
+        page.keyboard.type("Where is AMI Labs based?")
+        page.keyboard.press("Enter")
+        page.locator(ANSWER).first.wait_for()
+        for _ in range(40):
+            if page.evaluate("() => document.activeElement.matches('a.cite')"):
+                break
+            page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Enter")
+        assert page.evaluate("() => document.activeElement.matches('.sources li li')"
+                             " && document.activeElement.querySelector('details').open")
+        box.fill("What is the recipe for banana bread?")
+        box.press("Enter")
+        page.locator("#conversation .refusal").wait_for()
+        page.screenshot(path=str(shots / f"page-{scheme}.png"))
+        assert serious_violations(page) == []
+    finally:
+        context.close()
+
+
+def test_chat_page_at_phone_size(browser, server: str, shots: Path) -> None:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
     try:
         page.goto(server + "/", wait_until="load")
-        box = page.locator("#question textarea, #question input").first
-        box.fill("Where is AMI Labs based?")
-        page.locator("#ask").click()
-        answer = page.locator("#chat .answer").first
-        answer.wait_for(timeout=30_000)
-        assert "Paris" in answer.inner_text()
+        box = page.locator(BOX)
+        box.wait_for()
+        on_screen = "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }"
+        assert box.evaluate(on_screen), "the question box is on the first screen"
+        suggestions = page.locator("#suggestions")
+        assert suggestions.evaluate("e => e.scrollWidth > e.clientWidth && getComputedStyle(e).overflowX === 'auto'"), \
+            "suggestions scroll sideways"
+        page.screenshot(path=str(shots / "phone-empty.png"))
+        for question in ["What did LeCun start after quitting Meta?", "Where is it based?"]:
+            box.fill(question)
+            page.locator("#ask").click()
+            page.wait_for_function("n => document.querySelectorAll('#conversation .turn .answer:not(.streaming)')"
+                                   ".length === n", arg=1 + (question == "Where is it based?"))
+        page.wait_for_timeout(300)
+        latest = page.locator(ANSWER).last.locator(".text")
+        assert "Paris" in latest.inner_text()
+        first_line = "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.top + 24 <= window.innerHeight; }"
+        assert latest.evaluate(first_line), "the latest answer's first line is on screen"
+        assert box.evaluate(on_screen), "and so is the question box"
         assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), \
             "nothing overflows sideways at phone width"
-        assert box.is_visible() and page.locator("#ask").is_visible()
-        page.screenshot(path=str(shots / "2-phone.png"), full_page=True)
+        page.screenshot(path=str(shots / "phone-answer.png"))
     finally:
         context.close()
 
@@ -223,17 +326,19 @@ def test_hostile_content_is_shown_as_text_and_never_runs_or_fetches(page, tmp_pa
         page.on("request", lambda r: None if r.url.startswith((url, "data:", "blob:")) else leaks.append(r.url))
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(url + "/", wait_until="load")
-        box = page.locator("#question textarea, #question input").first
+        box = page.locator(BOX)
         box.wait_for()
         box.fill("What do the pilots write in their logbooks?")
         page.locator("#ask").click()
-        answer = page.locator("#chat .answer").first
+        answer = page.locator(ANSWER).first
         answer.wait_for()
         assert 'onerror="window.__pwned=1"' in answer.inner_text()
-        box.fill('<img src=x onerror="window.__pwned=1"> What do the crews of Nantes drink? \u202e')
+        box.fill('<img src=x onerror="window.__pwned=1"> ${window.__pwned=1} {{constructor}} What do the crews of '
+                 'Nantes drink? \u202e')
         page.locator("#ask").click()
-        page.locator("#chat .answer").nth(1).wait_for()
-        assert 'onerror="window.__pwned=1"' in page.locator("#chat").inner_text()  # the question as typed
+        page.locator(ANSWER).nth(1).wait_for()
+        shown = page.locator("#conversation").inner_text()
+        assert 'onerror="window.__pwned=1"' in shown and "${window.__pwned=1} {{constructor}}" in shown  # as typed
         page.screenshot(path=str(shots / "5-hostile-chat.png"))
         page.goto(url + "/embed", wait_until="load")
         page.locator("#q").fill("Which tags are in the manuals of the gliders of Lyon?")

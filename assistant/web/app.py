@@ -158,6 +158,15 @@ class Engine:
         except AssistantError:
             return []
 
+    def related(self, answer: Answer, asked: list[str]) -> list[FaqEntry]:
+        return self.assistant.related(answer, asked)
+
+    def topics(self) -> list[str]:
+        try:
+            return self.assistant.topics()
+        except AssistantError:
+            return []
+
     def article(self, doc_id: str) -> Article:
         return self.assistant.article(doc_id)
 

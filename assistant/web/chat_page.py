@@ -1,9 +1,11 @@
 """The reader's chat page: a Gradio Blocks app mounted at `/` on the FastAPI app. Only this module
-imports gradio. Answers stream in word by word, then turn into the rendered answer with sources."""
+imports gradio. The conversation is our own HTML (pages.render_conversation), so that what a reader,
+a screen reader and the clipboard get is text we wrote: a thinking indicator from the moment a
+question is sent, the answer streamed word by word, then the answer with its clickable sources."""
 
 from __future__ import annotations
 
-import html
+import os
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -13,74 +15,107 @@ from fastapi import FastAPI
 from ..config import Settings
 from ..errors import AssistantError
 from ..types import Answer, Turn
-from .pages import STATIC, render_answer_html
+from .pages import STATIC, render_conversation
 
 if TYPE_CHECKING:
     from .app import Engine  # app.py mounts this page: at run time the import would go in a circle
 
-STREAM_STEP_SECONDS = 0.015
+STREAM_STEP_SECONDS = 0.03
+STREAM_WORDS = 3
 CONVERSATIONS_KEPT = 1000
+# A conversation shows (and keeps in memory) its last this many answers.
+ANSWERS_KEPT = 20
+SUGGESTIONS = 4
+RELATED = 3
 
 
 def mount_chat_page(app: FastAPI, engine: Engine, settings: Settings,
                     limit: Callable[[str | None, dict[str, str]], None]) -> FastAPI:
     """Mount the page on `app`; `engine.ask` answers, `limit` raises when a client asks too often."""
+    # Gradio keeps the last 10,000 events' timings for a monitoring page we do not serve (guard.py
+    # closes it): 1,000 is plenty, and bounds the memory a busy page holds.
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
     # gradio is imported here only: it costs seconds and only the web face needs it.
     import gradio as gr
 
-    faq = [f.question for f in engine.faq()[:5]]
+    openers = [f.question for f in engine.faq()[:SUGGESTIONS]]
+    topics = engine.topics()
 
-    def respond(message: str, chat: list[dict[str, str]], turns: list[dict[str, str]],
-                request: gr.Request) -> Iterator[tuple[list[dict[str, str]], list[dict[str, str]], str]]:
-        chat = list(chat or [])
-        turns = list(turns or [])
+    def suggestions(questions: list[str], heading: str) -> list[Any]:
+        shown = questions[:SUGGESTIONS]
+        return [gr.update(value=f'<p class="suggest-title" id="suggest-title">{heading}</p>', visible=bool(shown)),
+                *(gr.update(value=q, visible=True) for q in shown),
+                *(gr.update(visible=False) for _ in range(SUGGESTIONS - len(shown)))]
+
+    unchanged = [gr.skip()] * (SUGGESTIONS + 1)
+
+    def respond(question: str, kept: list[dict[str, Any]], request: gr.Request) -> Iterator[list[Any]]:
+        answers = [Answer.from_dict(a) for a in kept or []]
+        question = (question or "").strip()
+        if not question:
+            yield [gr.skip(), kept, "", *unchanged]
+            return
+        yield [render_conversation(answers, topics, pending=question), kept, "", *unchanged]
         try:
             limit(request.client.host if request and request.client else None,
                   dict(request.headers) if request else {})
-            answer: Answer = engine.ask(message, [Turn(t["question"], t["answer"]) for t in turns])
+            answer = engine.ask(question, [Turn(a.question, a.answer) for a in answers])
         except AssistantError as exc:
-            raise gr.Error(str(exc)) from None
-        chat.append({"role": "user", "content": html.escape(answer.question)})
-        chat.append({"role": "assistant", "content": ""})
+            yield [render_conversation(answers, topics, pending=question, error=str(exc)), kept, question, *unchanged]
+            return
         words = answer.answer.split(" ")
-        for i in range(1, len(words)):  # the answer appears progressively; the final message is the API's
-            chat[-1] = {"role": "assistant", "content": html.escape(" ".join(words[:i]))}
-            yield chat, turns, ""
+        for i in range(STREAM_WORDS, len(words), STREAM_WORDS):  # the answer appears progressively
+            yield [render_conversation(answers, topics, pending=answer.question, partial=" ".join(words[:i])),
+                   kept, "", *unchanged]
             time.sleep(STREAM_STEP_SECONDS)
-        chat[-1] = {"role": "assistant", "content": render_answer_html(answer)}
-        turns.append({"question": answer.question, "answer": answer.answer})
-        yield chat, turns, ""
+        answers = [*answers, answer][-ANSWERS_KEPT:]
+        related = [e.question for e in engine.related(answer, [a.question for a in answers])][:RELATED]
+        yield [render_conversation(answers, topics), [a.to_dict() for a in answers], "",
+               *suggestions(related, "Related questions")]
 
-    def clear() -> tuple[list[Any], list[Any], str]:
-        return [], [], ""
+    def restart() -> list[Any]:
+        return [render_conversation([], topics), [], "", *suggestions(openers, "Try asking")]
 
     with gr.Blocks(title="Ask the articles", analytics_enabled=False) as blocks:
-        gr.Markdown("## Ask the articles\nEvery sentence of an answer cites the passage it comes from.",
-                    elem_id="intro")
-        chatbot = gr.Chatbot(elem_id="chat", height=520, sanitize_html=True, render_markdown=True,
-                             label="Conversation", placeholder="Ask a question, or pick one below.")
-        turns = gr.State([])
-        with gr.Row(elem_id="suggestions"):
-            buttons = [gr.Button(q, size="sm", elem_classes=["suggestion"]) for q in faq]
-        with gr.Row():
-            box = gr.Textbox(placeholder="Ask about the articles…", show_label=False, scale=5, elem_id="question",
-                             max_length=settings.max_question_chars, autofocus=True)
-            send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-        clear_button = gr.Button("Clear conversation", size="sm", elem_id="clear")
+        with gr.Row(elem_id="top", equal_height=True):
+            gr.HTML('<h1>Ask the articles</h1><p class="lede">Every sentence of an answer cites the passage '
+                    "it comes from.</p>", elem_id="intro", js_on_load=None)
+            new = gr.Button("New conversation", size="sm", elem_id="new", variant="secondary", scale=0)
+        conversation = gr.HTML(render_conversation([], topics), elem_id="conversation",
+                               js_on_load=(STATIC / "chat.js").read_text(encoding="utf-8"))
+        kept = gr.State([])
+        with gr.Column(elem_id="composer"):
+            with gr.Row(elem_id="suggestions"):
+                title = gr.HTML('<p class="suggest-title" id="suggest-title">Try asking</p>', js_on_load=None,
+                                visible=bool(openers))
+                buttons = [gr.Button(q, size="sm", elem_classes=["suggestion"], visible=True) for q in openers]
+                buttons += [gr.Button("", size="sm", elem_classes=["suggestion"], visible=False)
+                            for _ in range(SUGGESTIONS - len(openers))]
+            with gr.Row(elem_id="ask-row"):
+                box = gr.Textbox(label="Your question", show_label=False, placeholder="Ask about the articles…",
+                                 scale=5, elem_id="question", max_length=settings.max_question_chars,
+                                 autofocus=True, lines=1)
+                send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
+        outputs = [conversation, kept, box, title, *buttons]
         # The page's events are for the page only: hidden from Gradio's API listing here, and its
-        # call routes are closed by guard.py (programs use /api/ask).
-        send.click(respond, [box, chatbot, turns], [chatbot, turns, box], api_visibility="private")
-        box.submit(respond, [box, chatbot, turns], [chatbot, turns, box], api_visibility="private")
-        for button, question in zip(buttons, faq, strict=True):
-            button.click(respond, [gr.State(question), chatbot, turns], [chatbot, turns, box], api_visibility="private")
-        clear_button.click(clear, None, [chatbot, turns, box], api_visibility="private")
-        # The chat's own trash button forgets the context too.
-        chatbot.clear(clear, None, [chatbot, turns, box], api_visibility="private")
+        # call routes are closed by guard.py (programs use /api/ask). The conversation shows its own
+        # thinking indicator, so Gradio's progress overlay is off.
+        options: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+        send.click(respond, [box, kept], outputs, **options)
+        box.submit(respond, [box, kept], outputs, **options)
+        for button in buttons:
+            button.click(respond, [button, kept], outputs, **options)
+        new.click(restart, None, outputs, **options)
     # Readers are served side by side (the engine still answers one question at a time, but each
     # answer streams for a fraction of a second); more than max_waiting queued are told to come back.
     blocks.queue(max_size=settings.max_waiting, default_concurrency_limit=settings.max_waiting)
-    # Gradio keeps every conversation's state in memory (about 40 KB each, measured by
-    # bench/bench_load.py): beyond this many, the least recently used is forgotten.
+    # Gradio keeps every conversation's state in memory: beyond this many, the least recently used
+    # is forgotten (bench/bench_load.py's soak measures what they cost).
     blocks.state_session_capacity = CONVERSATIONS_KEPT
     css = (STATIC / "chat.css").read_text(encoding="utf-8")
-    return gr.mount_gradio_app(app, blocks, path="/", css=css, footer_links=[])
+    # System fonts (nothing to download) and a blue whose white button text passes AA in both themes.
+    theme = gr.themes.Default(primary_hue="blue", font=["system-ui", "ui-sans-serif", "sans-serif"],
+                              font_mono=["ui-monospace", "monospace"]).set(
+        button_primary_background_fill="*primary_700", button_primary_background_fill_hover="*primary_800",
+        button_primary_background_fill_dark="*primary_700", button_primary_background_fill_hover_dark="*primary_800")
+    return gr.mount_gradio_app(app, blocks, path="/", css=css, theme=theme, footer_links=[])

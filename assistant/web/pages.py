@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -87,32 +87,100 @@ def _blocks(lines: list[list[str]]) -> str:
     return "\n".join(out)
 
 
-def render_answer_html(answer: Answer) -> str:
-    """The chat page's message for an answer: built from the structured answer, all text escaped."""
-    links = {c.n: article_link(c) for c in answer.citations}
+def render_conversation(answers: Sequence[Answer], topics: Sequence[str], pending: str | None = None,
+                        partial: str | None = None, error: str | None = None) -> str:
+    """The chat page's conversation: each question with its answer first, the answer's `[n]` linked
+    to a compact source list below it (one entry per article, each cited sentence highlighted and
+    expandable to its passage). `pending` is a question still being answered: shown with a thinking
+    indicator, or with the `partial` answer streamed so far, or with `error` (why it got no answer)."""
+    turns = [_turn_html(i, answer, topics) for i, answer in enumerate(answers)]
+    if pending is not None:
+        if error is not None:
+            reply = f'<div class="error" role="alert"><p>{html.escape(error)}</p></div>'
+        elif partial is not None:
+            reply = f'<div class="answer streaming"><p class="text">{html.escape(partial)}</p></div>'
+        else:
+            reply = ('<div class="thinking" role="status"><span class="dots" aria-hidden="true"><i></i><i></i><i></i>'
+                     "</span> Looking through the articles…</div>")
+        turns.append(f'<section class="turn" aria-label="Question {len(answers) + 1}">'
+                     f'<p class="question">{html.escape(pending)}</p>{reply}</section>')
+    if not turns:
+        turns.append('<p class="empty">Ask a question about the articles, or pick one below. '
+                     "Every sentence of an answer links to the passage it comes from.</p>")
+    return f'<div class="conversation">{"".join(turns)}</div>'
+
+
+def _turn_html(i: int, answer: Answer, topics: Sequence[str]) -> str:
+    anchors = {c.n: f"s{i}-{c.n}" for c in answer.citations}
 
     def cite(match: re.Match[str]) -> str:
         n = int(match.group(1))
-        href = links.get(n)
-        return f'<a class="cite" href="{html.escape(href)}" target="_blank">[{n}]</a>' if href else match.group(0)
+        return (f'<a class="cite" href="#{anchors[n]}" aria-label="source {n}">[{n}]</a>' if n in anchors
+                else match.group(0))
 
     text = re.sub(r"\[(\d+)\]", cite, html.escape(answer.answer))
-    kind = "refusal" if answer.refused else "answer"
-    heading = "Nearest passages (they do not answer the question)" if answer.refused else "Sources"
-    items = "".join(_source_html(c) for c in answer.citations)
-    sources = f'<div class="sources"><div class="sources-title">{heading}</div><ol>{items}</ol></div>' if items else ""
-    return f'<div class="{kind}"><p>{text}</p>{sources}</div>'
+    if answer.refused:
+        few = len(topics) <= _TOPICS_LISTED
+        covered = topics if few else list(dict.fromkeys(c.title for c in answer.citations))
+        cover = (f'<p class="covers">{"These articles cover" if few else "The nearest articles"}: '
+                 f'{html.escape("; ".join(covered))}.</p>' if covered else "")
+        body = f'<div class="refusal" data-refused="true"><p class="text">{text}</p>{cover}'
+        heading = "Nearest passages: they do not answer the question"
+    else:
+        body = f'<div class="answer"><p class="text">{text}</p>'
+        heading = "Sources"
+    sources = ""
+    if answer.citations:
+        articles: dict[str, list[Citation]] = {}
+        for c in answer.citations:
+            articles.setdefault(c.doc_id, []).append(c)
+        items = "".join(f'<li><span class="title">{html.escape(cs[0].title)}</span><ul>'
+                        + "".join(_source_html(c, anchors[c.n]) for c in cs) + "</ul></li>" for cs in articles.values())
+        sources = (f'<div class="sources"><h2 class="sources-title" id="h{i}">{heading}</h2>'
+                   f'<ul aria-labelledby="h{i}">{items}</ul></div>')
+    copy = (f'<button class="copy" type="button" data-copy="{html.escape(plain_answer(answer))}">'
+            "Copy answer</button>")
+    return (f'<section class="turn" aria-label="Question {i + 1}">'
+            f'<p class="question">{html.escape(answer.question)}</p>'
+            f'{body}{sources}<div class="tools">{copy}</div></div></section>')
 
 
-def _source_html(citation: Citation) -> str:
+# A refusal lists every article's title when there are at most this many (else the nearest ones).
+_TOPICS_LISTED = 6
+
+
+def _source_html(citation: Citation, anchor: str) -> str:
+    """One cited passage: its number, section and quoted sentences in the summary, the whole passage
+    (quoted sentences highlighted) and a link to it in its article when expanded."""
+    quote = " … ".join(citation.text[s - citation.start:e - citation.start] for s, e in sorted(citation.spans))
     passage = "".join(
         f"<mark>{html.escape(citation.text[a - citation.start:b - citation.start])}</mark>" if quoted
         else html.escape(citation.text[a - citation.start:b - citation.start])
         for a, b, quoted in _segments(citation)
     )
-    section = f' <span class="section">· {html.escape(citation.section)}</span>' if citation.section else ""
-    return (f'<li value="{citation.n}"><a href="{html.escape(article_link(citation))}" target="_blank">'
-            f"{html.escape(citation.title)}</a>{section}<blockquote>{passage}</blockquote></li>")
+    section = f'<span class="section">{html.escape(citation.section)}</span> ' if citation.section else ""
+    shown = f"<mark>{html.escape(quote)}</mark>" if quote else html.escape(_clipped(citation.text))
+    return (f'<li id="{anchor}" tabindex="-1"><details><summary><span class="n">[{citation.n}]</span> {section}'
+            f'<span class="quote">{shown}</span></summary><blockquote>{passage}</blockquote>'
+            f'<a class="open" href="{html.escape(article_link(citation))}" target="_blank" rel="noopener">'
+            f"Read it in the article</a></details></li>")
+
+
+def _clipped(text: str, limit: int = 160) -> str:
+    """The start of a passage, cut at a word boundary."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def plain_answer(answer: Answer) -> str:
+    """An answer as clean text with its sources, for the clipboard."""
+    lines = [answer.answer, ""]
+    for c in answer.citations:
+        quote = " … ".join(c.text[s - c.start:e - c.start] for s, e in sorted(c.spans)) or _clipped(c.text)
+        section = f", {c.section}" if c.section else ""
+        lines.append(f"[{c.n}] {c.title}{section}: “{quote}”")
+    return "\n".join(lines).strip()
 
 
 def _segments(citation: Citation) -> Iterator[tuple[int, int, bool]]:
