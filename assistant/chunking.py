@@ -201,67 +201,85 @@ def _question_text(line: str) -> str:
 def chunk_article(article: Article, settings: Settings) -> list[Chunk]:
     """All chunks of an article in reading order: `text` chunks and one `faq` chunk per entry."""
     builder = _ChunkBuilder(article, settings)
-    for line in _lines(article.text, 0, len(article.text)):
-        builder.feed(line)
+    for line, role in line_roles(article):
+        builder.feed(line, role)
     builder.flush()
     return builder.chunks
 
 
+def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
+    """The article's lines, each with what it is to a reader: "code" (a fenced block), "navigation"
+    (a link back to the site), "rule", "item" (a line under a references heading), "question" (a
+    FAQ entry's), "title" (a repeat of the title), "heading", or "text". Chunking and the article
+    page both read an article this way."""
+    # HTML and Markdown articles mark their headings: no other line is one.
+    marked = not article.path.lower().endswith(".txt")
+    in_faq = in_references = False
+    for line in _lines(article.text, 0, len(article.text)):
+        text = line.stripped
+        if text.startswith(FENCE):
+            yield line, "code"
+            continue
+        if _NAVIGATION_LINE.match(text):
+            yield line, "navigation"
+            continue
+        if _RULE.match(text):
+            in_faq = in_references = False
+            yield line, "rule"
+            continue
+        if in_references and not _MD_HEADING.match(text):
+            yield line, "item"
+            continue
+        if _QUESTION_PREFIX.match(text) or _QUESTION_HEADING.match(text) or (
+            in_faq and text.endswith("?") and (is_heading(text[:-1] + "x") or len(text) <= 200)
+            and (not marked or bool(_MD_HEADING.match(text)))
+        ):
+            yield line, "question"
+            continue
+        # The first line is kept as text (it helps retrieval, though never quoted); its repeats are not.
+        if line.start > 0 and _heading_text(line.text) == article.title:
+            yield line, "title"
+            continue
+        heading = _MD_HEADING.match(text) if marked else is_heading(text)
+        if heading and (line.start > 0 or _MD_HEADING.match(text)):
+            section = _heading_text(text)
+            in_faq = bool(_FAQ_HEADING.search(section))
+            in_references = bool(_REFERENCES_HEADING.match(section))
+            yield line, "heading"
+            continue
+        yield line, "text"
+
+
 class _ChunkBuilder:
-    """Walks the lines once, tracking the section and whether we are inside a FAQ."""
+    """Gathers the lines of each section (or FAQ answer) and cuts them into chunks."""
 
     def __init__(self, article: Article, settings: Settings):
         self.article = article
         self.settings = settings
         self.chunks: list[Chunk] = []
         self.section = ""
-        self.in_faq = False
-        self.in_references = False
         self.body: list[Line] = []  # lines of the current section's text (or FAQ answer)
         self.question: Line | None = None
-        # HTML and Markdown articles mark their headings: no other line is one.
         self.marked = not article.path.lower().endswith(".txt")
 
-    def feed(self, line: Line) -> None:
-        text = line.stripped
-        if text.startswith(FENCE):
-            self.body.append(line)
+    def feed(self, line: Line, role: str) -> None:
+        if role in ("navigation", "title"):
             return
-        if _NAVIGATION_LINE.match(text):
-            return
-        if _RULE.match(text):
-            self.flush()
-            self.section, self.in_faq, self.in_references = "", False, False
-            return
-        if self.in_references and not _MD_HEADING.match(text):
-            self.body.append(line)
-            return
-        is_question = bool(_QUESTION_PREFIX.match(text) or _QUESTION_HEADING.match(text)) or (
-            self.in_faq and text.endswith("?") and (is_heading(text[:-1] + "x") or len(text) <= 200)
-            and (not self.marked or bool(_MD_HEADING.match(text)))
-        )
-        if is_question:
-            self.flush()
-            self.question = line
-            return
-        if self._is_title_repeat(line):
-            return
-        heading = _MD_HEADING.match(text) if self.marked else is_heading(text)
-        if heading and (line.start > 0 or _MD_HEADING.match(text)):
-            self.flush()
-            self.section = _heading_text(text)
-            self.in_faq = bool(_FAQ_HEADING.search(self.section))
-            self.in_references = bool(_REFERENCES_HEADING.match(self.section))
-            return
-        if not self.marked and self.body and _is_list(self.body) and not _is_list([line]):
-            # A list under its own heading ("Related Reading") ends where prose resumes.
+        if role == "rule":
             self.flush()
             self.section = ""
-        self.body.append(line)
-
-    def _is_title_repeat(self, line: Line) -> bool:
-        # The first line is kept as text (it helps retrieval, though never quoted); its repeats are not.
-        return line.start > 0 and _heading_text(line.text) == self.article.title
+        elif role == "question":
+            self.flush()
+            self.question = line
+        elif role == "heading":
+            self.flush()
+            self.section = _heading_text(line.stripped)
+        else:
+            if role == "text" and not self.marked and self.body and _is_list(self.body) and not _is_list([line]):
+                # A list under its own heading ("Related Reading") ends where prose resumes.
+                self.flush()
+                self.section = ""
+            self.body.append(line)
 
     def flush(self) -> None:
         if self.question is not None:

@@ -26,7 +26,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync"]
 SNIPPET = '<script src="{url}/widget.js" data-title="Ask the articles" data-color="#0b5fff" ' \
           'data-position="right" async></script>'
-THIRD_PARTY = """<!doctype html><html><head><title>A blog</title></head><body>
+THIRD_PARTY = """<!doctype html><html><head><title>A blog</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head><body>
 <h1 id="blog-title">My blog about AI</h1><p>Some post the owner wrote.</p>{snippet}</body></html>"""
 
 
@@ -237,28 +238,113 @@ def test_chat_page_at_phone_size(browser, server: str, shots: Path) -> None:  # 
 
 def test_widget_on_an_allowed_third_party_origin(page, server: str, blog_ports, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                  shots: Path) -> None:
-    blog = serve_blog(blog_ports[0], THIRD_PARTY.format(snippet=SNIPPET.format(url=server)), tmp_path)
+    snippet = SNIPPET.format(url=server).replace(" async>", ' data-greeting="Hello from the blog: ask away." '
+                                                           'data-theme="dark" async>')
+    blog = serve_blog(blog_ports[0], THIRD_PARTY.format(snippet=snippet), tmp_path)
     try:
         page.goto(f"http://127.0.0.1:{blog_ports[0]}/", wait_until="load")
         launcher = page.locator("#cited-assistant-widget >> .launcher")
         launcher.wait_for()
         assert page.locator("#blog-title").inner_text() == "My blog about AI"  # the page itself is untouched
-        page.screenshot(path=str(shots / "3-widget-closed.png"))
+        page.screenshot(path=str(shots / "widget-closed.png"))
         launcher.focus()
         page.keyboard.press("Enter")
         frame = page.frame_locator("#cited-assistant-widget >> iframe")
+        frame.locator("#q").wait_for()
+        assert frame.locator("#log .msg.bot").first.inner_text() == "Hello from the blog: ask away."
+        assert frame.locator("html").get_attribute("data-theme") == "dark"
+        assert frame.locator("#close").get_attribute("aria-label") == "Close the chat"
+        inner = next(f for f in page.frames if f.url.startswith(server + "/embed"))
+        assert serious_violations(inner) == []
+        # Focus stays in the panel: Tab past the last control comes back to the first.
+        frame.locator("#q").focus()
+        for _ in range(12):
+            page.keyboard.press("Tab")
+            assert inner.evaluate("() => document.hasFocus() && document.activeElement !== document.body")
+        # A typing indicator from the moment of sending, then the answer with its highlighted quote.
+        inner.evaluate("""() => { window.__typing = false; new MutationObserver(() => {
+            if (document.querySelector('.typing')) window.__typing = true;
+          }).observe(document.getElementById('log'), {childList: true}); }""")
         frame.locator("#q").fill("Where is AMI Labs based?")
         frame.locator("#q").press("Enter")
-        answer = frame.locator(".msg.bot").first
+        answer = frame.locator(".msg.bot:not(.typing)").nth(1)
         answer.wait_for()
+        assert inner.evaluate("() => window.__typing")
         assert "[1]" in answer.inner_text() and "Paris" in answer.inner_text()
-        assert frame.locator(".sources li").count() >= 1
-        page.screenshot(path=str(shots / "3-widget-answer.png"))
+        assert "Paris" in answer.locator(".sources mark").first.inner_text()
+        assert frame.locator("#suggest").is_hidden(), "suggestions give way to the conversation"
+        page.screenshot(path=str(shots / "widget-answer.png"))
+        # An article opened from the widget links back to the page that embeds it.
+        with page.context.expect_page() as opened:
+            answer.locator(".sources a").first.click()
+        article = opened.value
+        article.wait_for_load_state("load")
+        back = article.locator("nav a")
+        assert back.get_attribute("href") == f"http://127.0.0.1:{blog_ports[0]}/"
+        assert back.inner_text() == f"← Back to 127.0.0.1:{blog_ports[0]}"
+        article.close()
+        frame.locator("#q").fill("What is the recipe for banana bread?")
+        frame.locator("#q").press("Enter")
+        refusal = frame.locator(".msg.bot.refused")
+        refusal.wait_for()
+        assert "do not answer" in refusal.inner_text()
+        page.screenshot(path=str(shots / "widget-refusal.png"))
+        assert serious_violations(inner) == []
+        # × closes the panel and gives the focus back to the launcher.
+        frame.locator("#close").click()
+        page.wait_for_function("() => !document.querySelector('#cited-assistant-widget')"
+                               ".shadowRoot.querySelector('.panel').classList.contains('open')")
+        assert page.evaluate("() => document.querySelector('#cited-assistant-widget').shadowRoot.activeElement"
+                             ".classList.contains('launcher')")
+        launcher.click()
         page.keyboard.press("Escape")
         page.wait_for_function("() => !document.querySelector('#cited-assistant-widget')"
                                ".shadowRoot.querySelector('.panel').classList.contains('open')")
     finally:
         blog.shutdown()
+        blog.server_close()
+
+
+def test_widget_on_a_phone_is_a_full_screen_sheet(browser, server: str, blog_ports, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                  shots: Path) -> None:
+    blog = serve_blog(blog_ports[0], THIRD_PARTY.format(snippet=SNIPPET.format(url=server)), tmp_path)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(f"http://127.0.0.1:{blog_ports[0]}/", wait_until="load")
+        page.locator("#cited-assistant-widget >> .launcher").click()
+        panel = page.locator("#cited-assistant-widget >> iframe")
+        page.frame_locator("#cited-assistant-widget >> iframe").locator("#close").wait_for()
+        box = panel.bounding_box()
+        assert box is not None and (box["x"], box["y"], box["width"], box["height"]) == (0, 0, 390, 844)
+        page.screenshot(path=str(shots / "widget-phone.png"))
+        page.frame_locator("#cited-assistant-widget >> iframe").locator("#close").click()
+        page.wait_for_function("() => !document.querySelector('#cited-assistant-widget')"
+                               ".shadowRoot.querySelector('.panel').classList.contains('open')")
+    finally:
+        context.close()
+        blog.shutdown()
+        blog.server_close()
+
+
+def test_article_page_structure_and_accessibility(page, server: str, shots: Path) -> None:  # type: ignore[no-untyped-def]
+    api = page.request.post(server + "/api/ask", data={"question": "Why is Meta still investing in LLMs?"}).json()
+    citation = api["citations"][0]
+    spans = ",".join(f"{s}-{e}" for s, e in citation["spans"])
+    page.goto(f"{server}/articles/{citation['doc_id']}?start={citation['start']}&end={citation['end']}&spans={spans}"
+              f"&back=http://evil.example/#{citation['start']}-{citation['end']}", wait_until="load")
+    assert page.locator("#article h2").count() >= 2, "the article's headings are headings"
+    text = page.locator("#article").inner_text()
+    assert "BACK TO HOME PAGE" not in text and "Disclaimer" not in text
+    assert page.locator("nav a").get_attribute("href") == "/", "no link back to a site the owner did not allow"
+    assert page.locator("mark").count() >= 1
+    page.screenshot(path=str(shots / "article.png"))
+    assert serious_violations(page) == []
+    page.goto(server + "/articles/000_4a2ecb609e50952c", wait_until="load")  # a seed that ends in a site notice
+    assert "kdj.com" not in page.locator("#article").inner_text()
+    page.goto(server + "/articles/no-such-article", wait_until="load")
+    assert "No such article" in page.locator("h1").inner_text()
+    page.screenshot(path=str(shots / "article-missing.png"))
 
 
 def test_widget_refused_on_an_origin_not_allowed(page, server: str, blog_ports, tmp_path: Path,  # type: ignore[no-untyped-def]
@@ -284,6 +370,7 @@ def test_widget_refused_on_an_origin_not_allowed(page, server: str, blog_ports, 
         assert frame.locator("#q").count() == 0
     finally:
         blog.shutdown()
+        blog.server_close()
 
 
 BEACON = "http://127.0.0.1:9"  # nothing listens there: any request to it is a leak

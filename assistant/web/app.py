@@ -247,12 +247,14 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     @app.get("/articles/{doc_id:path}", response_class=HTMLResponse, summary="An article, cited passage highlighted",
              responses={404: {"description": "A page saying there is no such article.",
                               "content": {"text/html": {}}}, **_errors(422, 503)})
-    def article_page(doc_id: str, start: int | None = None, end: int | None = None, spans: str = "") -> HTMLResponse:
+    def article_page(doc_id: str, start: int | None = None, end: int | None = None, spans: str = "",
+                     back: str = "") -> HTMLResponse:
         try:
             article = engine.article(doc_id)
         except NotFoundError as exc:  # a reader followed a stale link: a page, not JSON
             return HTMLResponse(render_missing(f"{exc} It may have been removed since the link was made."), 404)
-        return HTMLResponse(render_article(article.title, article.text, start, end, _spans(spans)))
+        # A link back to the page that embeds the chat, only to one of the owner's sites.
+        return HTMLResponse(render_article(article, start, end, _spans(spans), back if origins.own_page(back) else ""))
 
     @app.get("/embed", response_class=HTMLResponse, include_in_schema=False)
     def embed(title: str = "Ask the articles", color: str = "#0b5fff") -> HTMLResponse:

@@ -12,6 +12,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
@@ -70,6 +71,11 @@ class Origins:
         """The request's origin when it is an allowed site other than ours (a widget), else ""."""
         origin = request.headers.get("origin", "")
         return origin if origin in self.allowed and origin != own_origin(request) else ""
+
+    def own_page(self, url: str) -> bool:
+        """Whether `url` is a web page on one of the allowed sites."""
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and f"{parts.scheme}://{parts.netloc}" in self.allowed
 
     def refusal(self, request: Request) -> str:
         return (f"The origin {request.headers.get('origin')} is not allowed to use this assistant: "

@@ -8,10 +8,10 @@ import html
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from ..chunking import FENCE
-from ..types import Answer, Citation
+from ..chunking import FENCE, Line, line_roles
+from ..types import Answer, Article, Citation
 
 STATIC = Path(__file__).parent / "static"
 
@@ -24,67 +24,100 @@ def article_link(citation: Citation) -> str:
 
 def render_missing(message: str) -> str:
     """The article page's frame around one sentence saying why there is no article to show."""
-    page = (STATIC / "article.html").read_text(encoding="utf-8")
-    return page.replace("{{TITLE}}", "No such article").replace("{{BODY}}", f"<p>{html.escape(message)}</p>")
+    return _page("No such article", f"<p>{html.escape(message)}</p>", "")
 
 
-def render_article(title: str, text: str, start: int | None, end: int | None, spans: list[tuple[int, int]]) -> str:
-    """The article with its structure (headings, paragraphs, list items, code) and every character
-    escaped; the passage in a <mark>, the quoted sentences stronger."""
-    valid = start is not None and end is not None and 0 <= start < end <= len(text)
-    newlines = [i for i, ch in enumerate(text) if ch == "\n"]
-    cuts = sorted({0, len(text), *((start, end) if valid else ()), *newlines, *(i + 1 for i in newlines),
-                   *(p for s, e in spans if valid and start <= s < e <= end for p in (s, e))})  # type: ignore[operator]
-    lines: list[list[str]] = [[]]
-    for a, b in zip(cuts, cuts[1:], strict=False):
-        if text[a:b] == "\n":
-            lines.append([])
+def render_article(article: Article, start: int | None, end: int | None, spans: list[tuple[int, int]],
+                   back: str = "") -> str:
+    """The article as its reader sees it, every character escaped: headings, paragraphs, lists,
+    quotations and code, read as chunking reads them; links back to the site and a closing legal
+    notice left out (unless the passage is in them); the passage in a <mark>, its quoted sentences
+    stronger, and a link back to `back` (the page that embeds the chat) when given."""
+    text = article.text
+    passage = (start, end) if start is not None and end is not None and 0 <= start < end <= len(text) else None
+    quoted = [(s, e) for s, e in spans if passage and passage[0] <= s < e <= passage[1]]
+    out: list[str] = []
+    items: list[str] = []
+    notice = False
+    for line, role in line_roles(article):
+        cited = passage is not None and line.start < passage[1] and passage[0] < line.end
+        if role == "heading":
+            notice = bool(_NOTICE.match(_content(line, role)[2]))
+        if not cited and (notice or role in ("navigation", "title", "rule")
+                          or (line.start == 0 and line.stripped == article.title)):
             continue
-        piece = html.escape(text[a:b])
-        if valid and start <= a and b <= end:  # type: ignore[operator]
-            strong = any(s <= a and b <= e for s, e in spans)
+        a, b, _, tag = _content(line, role)
+        piece = _marked(text, a, b, passage, quoted, line.start)
+        if tag == "li":
+            items.append(f"<li>{piece}</li>")
+            continue
+        if items:
+            out.append(f"<ul>{''.join(items)}</ul>")
+            items = []
+        out.append(f'<pre class="code">{piece}</pre>' if tag == "pre" else f"<{tag}>{piece}</{tag.split()[0]}>")
+    if items:
+        out.append(f"<ul>{''.join(items)}</ul>")
+    site = urlsplit(back).netloc
+    nav = (f'<a href="{html.escape(back)}">← Back to {html.escape(site)}</a>' if back
+           else '<a href="/">← Back to the assistant</a>')
+    return _page(article.title, "\n".join(out), nav)
+
+
+# A section under such a heading is the site's legal small print, not the article.
+_NOTICE = re.compile(r"^(disclaimer|copyright|©|all rights reserved|terms (of use|and conditions)|privacy policy"
+                     r"|legal notice)\b", re.IGNORECASE)
+_MARKER = re.compile(r"^\s*(?:#{1,6}\s+|[-*•]\s+|>\s+)")
+
+
+def _content(line: Line, role: str) -> tuple[int, int, str, str]:
+    """Where a line's content starts and ends (without its Markdown marker or code fences), the
+    content, and the tag it is shown in."""
+    a, b = line.start, line.end
+    if role == "code":
+        body = line.text.split("\n", 1)
+        a = line.start + len(body[0]) + 1 if len(body) > 1 else line.end
+        b = line.start + line.text.rfind("\n" + FENCE) if line.text.rstrip().endswith(FENCE) and a < line.end else b
+        return a, max(a, b), line.text, "pre"
+    marker = _MARKER.match(line.text)
+    if marker:
+        a += marker.end()
+    a += len(text := line.text[a - line.start:]) - len(text.lstrip())
+    content = line.text[a - line.start:]
+    mark = marker.group(0).strip() if marker else ""
+    if role == "heading":
+        tag = f"h{min(len(mark) + 1, 6)}" if mark.startswith("#") else "h2"
+    elif role == "question":
+        tag = 'h3 class="question"'
+    elif role == "item" or mark in ("-", "*", "•"):
+        tag = "li"
+    elif mark == ">":
+        tag = "blockquote"
+    else:
+        tag = 'p class="row"' if content.startswith("|") else "p"
+    return a, b, content, tag
+
+
+def _marked(text: str, a: int, b: int, passage: tuple[int, int] | None, quoted: list[tuple[int, int]],
+            line_start: int) -> str:
+    """text[a:b] escaped, the part inside the passage in <mark>s (quoted sentences stronger), with
+    the anchor the page scrolls to where the passage begins (or where its line's content does)."""
+    inner = [*(passage or ()), *(p for s, e in quoted for p in (s, e))]
+    cuts = sorted({a, b, *(p for p in inner if a < p < b)})
+    out = []
+    for x, y in zip(cuts, cuts[1:], strict=False):
+        piece = html.escape(text[x:y])
+        if passage and passage[0] <= x and y <= passage[1]:
+            strong = any(s <= x and y <= e for s, e in quoted)
             piece = f'<mark class="{"quote" if strong else "passage"}">{piece}</mark>'
-        if valid and a == start:
-            piece = f'<span id="{start}-{end}" class="anchor"></span>{piece}'
-        lines[-1].append(piece)
+        if passage and (x == passage[0] or (x == a and line_start <= passage[0] < a)):
+            piece = f'<span id="{passage[0]}-{passage[1]}" class="anchor"></span>{piece}'
+        out.append(piece)
+    return "".join(out)
+
+
+def _page(title: str, body: str, nav: str) -> str:
     page = (STATIC / "article.html").read_text(encoding="utf-8")
-    return page.replace("{{TITLE}}", html.escape(title)).replace("{{BODY}}", _blocks(lines))
-
-
-_LINE_KINDS = re.compile(r"^(?P<tags>(?:<[^>]+>)*)(?:(?P<h>#{1,6}) |(?P<li>- )|(?P<q>&gt; )|(?P<row>\| ))")
-
-
-def _blocks(lines: list[list[str]]) -> str:
-    """Lines of escaped pieces as HTML blocks: `#` headings, `- ` items, `> ` quotations, `| ` rows,
-    fenced code; anything else a paragraph. A line's markers are dropped from its text (and kept in
-    the highlighted passage's offsets, which refer to the stored text)."""
-    out, code = [], False
-    for pieces in lines:
-        line = "".join(pieces)
-        bare = re.sub(r"<[^>]+>", "", line)
-        if bare.strip() == FENCE:
-            out.append("</pre>" if code else '<pre class="code">')
-            code = not code
-            continue
-        if code:
-            out.append(line + "\n")
-            continue
-        if not bare.strip():
-            continue
-        match = _LINE_KINDS.match(line)
-        content = match.group("tags") + line[match.end():] if match else line
-        if match and match.group("h"):
-            level = min(len(match.group("h")) + 1, 6)
-            out.append(f"<h{level}>{content}</h{level}>")
-        elif match and match.group("li"):
-            out.append(f'<p class="item">• {content}</p>')
-        elif match and match.group("q"):
-            out.append(f"<blockquote>{content}</blockquote>")
-        else:
-            out.append(f'<p class="{"row" if match else "para"}">{line}</p>')
-    if code:
-        out.append("</pre>")
-    return "\n".join(out)
+    return page.replace("{{TITLE}}", html.escape(title)).replace("{{NAV}}", nav).replace("{{BODY}}", body)
 
 
 def render_conversation(answers: Sequence[Answer], topics: Sequence[str], pending: str | None = None,

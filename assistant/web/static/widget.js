@@ -1,6 +1,9 @@
 /* Embeds the cited-answer assistant: a floating button that opens the chat in an iframe.
-   <script src="https://HOST/widget.js" data-title="Ask the articles" data-color="#0b5fff" data-position="right" async></script>
-   Everything lives in a shadow root, so the host page's styles and DOM are left alone. */
+   <script src="https://HOST/widget.js" data-title="Ask the articles" data-color="#0b5fff" data-position="right"
+           data-greeting="Hi! Ask me about our articles." data-theme="auto" async></script>
+   data-position: right or left; data-theme: light, dark or auto (the reader's system setting).
+   Everything lives in a shadow root, so the host page's styles and DOM are left alone. On a phone the
+   chat opens as a full-screen sheet; its × button or Escape closes it and gives the focus back. */
 (() => {
   const script = document.currentScript;
   if (!script || window.__citedAssistantWidget) return;
@@ -9,6 +12,8 @@
   const title = (script.dataset.title || "Ask the articles").slice(0, 80);
   const color = /^#[0-9a-fA-F]{3,8}$/.test(script.dataset.color || "") ? script.dataset.color : "#0b5fff";
   const side = script.dataset.position === "left" ? "left" : "right";
+  const greeting = (script.dataset.greeting || "").slice(0, 300);
+  const theme = ["light", "dark"].includes(script.dataset.theme) ? script.dataset.theme : "auto";
 
   fetch(origin + "/api/widget").then(async (response) => {
     if (!response.ok) {
@@ -35,13 +40,19 @@
           height: min(600px, calc(100vh - 110px)); border: 0; border-radius: 14px; box-shadow: 0 12px 40px rgba(0,0,0,.3);
           background: #fff; display: none; }
         .panel.open { display: block; }
+        @media (max-width: 600px) {
+          .panel { inset: 0; width: 100vw; height: 100vh; height: 100dvh; border-radius: 0; }
+          .launcher[aria-expanded="true"] { display: none; }
+        }
       </style>
       <button class="launcher" type="button" aria-haspopup="dialog" aria-expanded="false"></button>
       <iframe class="panel" title="" allow="clipboard-write"></iframe>`;
     const button = root.querySelector(".launcher"), frame = root.querySelector(".panel");
     button.textContent = title;
     frame.title = title;
-    frame.src = origin + "/embed?title=" + encodeURIComponent(title) + "&color=" + encodeURIComponent(color);
+    // The page's address (without its query) lets an article opened from the chat link back here.
+    frame.src = origin + "/embed?" + new URLSearchParams({ title, color, greeting, theme,
+                                                          host: location.origin + location.pathname });
     const open = (state) => {
       frame.classList.toggle("open", state);
       button.setAttribute("aria-expanded", String(state));
