@@ -102,7 +102,8 @@ def test_chat_page_suggestion_answer_sources_and_article(page, server: str, shot
     question = suggestion.inner_text()
     # The thinking indicator shows from the moment of sending, before the answer streams in.
     page.evaluate("""() => { window.__saw = []; new MutationObserver(() => {
-        for (const k of ['thinking', 'streaming']) if (document.querySelector('#conversation .' + k)) window.__saw.push(k);
+        for (const k of ['thinking', 'streaming'])
+          if (document.querySelector('#conversation .' + k)) window.__saw.push(k);
       }).observe(document.querySelector('#conversation'), {childList: true, subtree: true}); }""")
     suggestion.click()
     answer = page.locator(ANSWER).last
@@ -226,7 +227,7 @@ def test_chat_page_at_phone_size(browser, server: str, shots: Path) -> None:  # 
         page.wait_for_timeout(300)
         latest = page.locator(ANSWER).last.locator(".text")
         assert "Paris" in latest.inner_text()
-        first_line = "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.top + 24 <= window.innerHeight; }"
+        first_line = "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.top + 24 <= innerHeight; }"
         assert latest.evaluate(first_line), "the latest answer's first line is on screen"
         assert box.evaluate(on_screen), "and so is the question box"
         assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), \

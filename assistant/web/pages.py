@@ -24,7 +24,7 @@ def article_link(citation: Citation) -> str:
 
 def render_missing(message: str) -> str:
     """The article page's frame around one sentence saying why there is no article to show."""
-    return _page("No such article", f"<p>{html.escape(message)}</p>", "")
+    return _page("No such article", f"<p>{html.escape(message)}</p>", _HOME)
 
 
 def render_article(article: Article, start: int | None, end: int | None, spans: list[tuple[int, int]],
@@ -58,11 +58,11 @@ def render_article(article: Article, start: int | None, end: int | None, spans: 
     if items:
         out.append(f"<ul>{''.join(items)}</ul>")
     site = urlsplit(back).netloc
-    nav = (f'<a href="{html.escape(back)}">← Back to {html.escape(site)}</a>' if back
-           else '<a href="/">← Back to the assistant</a>')
+    nav = f'<a href="{html.escape(back)}">← Back to {html.escape(site)}</a>' if back else _HOME
     return _page(article.title, "\n".join(out), nav)
 
 
+_HOME = '<a href="/">← Back to the assistant</a>'
 # A section under such a heading is the site's legal small print, not the article.
 _NOTICE = re.compile(r"^(disclaimer|copyright|©|all rights reserved|terms (of use|and conditions)|privacy policy"
                      r"|legal notice)\b", re.IGNORECASE)
