@@ -155,8 +155,10 @@ def _turn_html(i: int, answer: Answer, topics: Sequence[str]) -> str:
     if answer.refused:
         few = len(topics) <= _TOPICS_LISTED
         covered = topics if few else list(dict.fromkeys(c.title for c in answer.citations))
+        listed = "; ".join(covered)
+        stop = "" if listed.endswith(("…", ".", "?", "!")) else "."
         cover = (f'<p class="covers">{"These articles cover" if few else "The nearest articles"}: '
-                 f'{html.escape("; ".join(covered))}.</p>' if covered else "")
+                 f'{html.escape(listed)}{stop}</p>' if covered else "")
         body = f'<div class="refusal" data-refused="true"><p class="text">{text}</p>{cover}'
         heading = "Nearest passages: they do not answer the question"
     else:
