@@ -192,6 +192,19 @@ def test_faq_questions_are_the_suggested_openers(seed_assistant) -> None:
     assert {f.doc_id for f in faq} == {"001_27311eb9970b0850"}
 
 
+def test_related_questions_are_fresh_and_closest_to_the_answer_first(seed_assistant) -> None:
+    faq = [e.question for e in seed_assistant.faq()]
+    asked = next(q for q in faq if "Llama" in q)
+    answer = seed_assistant.ask(asked)
+    related = [e.question for e in seed_assistant.related(answer, [asked])]
+    assert len(related) == 3 and asked not in related and set(related) <= set(faq)
+    # After asking about world models, the FAQ entry about world models comes first unless already asked.
+    answer = seed_assistant.ask("What are world models?")
+    first = seed_assistant.related(answer, [])[0].question
+    assert "world model" in first.lower()
+    assert first not in [e.question for e in seed_assistant.related(answer, [first])]
+
+
 def test_every_answer_to_the_public_suites_keeps_the_contract(seed_assistant) -> None:
     """The floor "every citation satisfies source[start:end] == text", on every question of evals/."""
     from assistant.evalcases import load_cases
