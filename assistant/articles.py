@@ -18,6 +18,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from . import extract
+from .chunking import is_heading
 from .errors import UserInputError
 from .types import Article
 
@@ -28,6 +29,9 @@ SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 MAX_FILE_BYTES = 5_000_000
 _TITLE_CHARS = 200
 _SHORT_TITLE = 70
+# A heading of fewer words ("Background") names a section, not the article.
+_TITLE_WORDS = 3
+_QUOTES = "\"”’')"
 
 
 class UnreadableArticle(Exception):
@@ -165,9 +169,15 @@ def _decoded(data: bytes, html: bool) -> str:
 
 
 def _first_line(text: str) -> str:
-    """The first line when it is title-sized; a first line that is a paragraph (it ends like a
-    sentence and runs long) gives its first words, cut at a word: a short title, not a sentence."""
-    line = next((line.strip().lstrip("#").strip() for line in text.splitlines() if line.strip()), "")
-    if len(line) > _SHORT_TITLE and line.rstrip("\"”’')")[-1:] in ".!?":
+    """The first line when it is title-sized. A first line that is a paragraph (it ends like a
+    sentence and runs long) is a lede, not a title: the heading right after it, if it has a few
+    words ("Yann LeCun: From Pioneer to Skeptic"), names the article; else the lede's first words,
+    cut at a word: a short title, not a sentence."""
+    lines = [line.strip().lstrip("#").strip() for line in text.splitlines() if line.strip()][:2]
+    line = lines[0] if lines else ""
+    if len(line) > _SHORT_TITLE and line.rstrip(_QUOTES)[-1:] in ".!?":
+        after = lines[1] if len(lines) > 1 else ""
+        if after and is_heading(after) and len(after.split()) >= _TITLE_WORDS:
+            return after.rstrip(":")[:_TITLE_CHARS]
         line = line[:_SHORT_TITLE].rsplit(" ", 1)[0].rstrip(",;:—–- ") + "…"
     return line[:_TITLE_CHARS]

@@ -21,7 +21,7 @@ from .config import Settings
 from .types import Article, Chunk
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
-CHUNKER_VERSION = 7  # 7: sentences over LONGEST_SENTENCE characters are cut into pieces
+CHUNKER_VERSION = 8  # 8: a plain-text lede's title is the heading after it; 7: sentences over LONGEST_SENTENCE cut
 LONGEST_SENTENCE = 2000
 
 _ABBREVIATIONS = {

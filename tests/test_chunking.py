@@ -230,3 +230,10 @@ def test_a_first_line_that_is_a_paragraph_gives_a_short_title_never_quoted(tmp_p
     assert sentences[0][1] is False and sentences[-1] == ("A second paragraph follows.", True)
     (tmp_path / "short.txt").write_text("Yann LeCun Just Quit Meta\n\nBody text.\n", encoding="utf-8")
     assert read_article(tmp_path / "short.txt").title == "Yann LeCun Just Quit Meta"
+    # A lede followed by a heading of a few words: the heading names the article.
+    lede = "In the rapidly evolving world of technology, artificial intelligence (AI) has become the focal point.\n"
+    (tmp_path / "lede.txt").write_text(lede + "Yann LeCun: From Pioneer to Skeptic\nHe is influential.\n",
+                                       encoding="utf-8")
+    assert read_article(tmp_path / "lede.txt").title == "Yann LeCun: From Pioneer to Skeptic"
+    (tmp_path / "section.txt").write_text(lede + "Background\nHe is influential.\n", encoding="utf-8")
+    assert read_article(tmp_path / "section.txt").title.endswith("artificial intelligence…")
