@@ -51,6 +51,11 @@ class Settings:
     # Seconds a question may wait and take; questions waiting for the engine at most.
     request_seconds: int = 30
     max_waiting: int = 64
+    # Readers' ratings: a SQLAlchemy URL ("" = a SQLite file feedback.sqlite3 in index_dir); whether
+    # what the reader typed (question, history, comment) is kept, and for how many days.
+    feedback_url: str = ""
+    feedback_keep_questions: bool = True
+    feedback_retention_days: int = 365
 
     @classmethod
     def load(

@@ -61,3 +61,10 @@ class NotFoundError(UserInputError):
     """Something asked for by name (an article) is not in the index."""
 
     http_status = 404
+
+
+class FeedbackUnavailableError(AssistantError):
+    """The feedback database cannot be opened, written or read: the answer is unaffected."""
+
+    exit_code = 1
+    http_status = 503

@@ -6,9 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 
-if [ ! -x /usr/bin/chromium ]; then
-  # Browser tests drive Debian's Chromium; never a downloaded browser.
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+# Debian's packages the tests use: Chromium for the browser tests (never a downloaded browser), an
+# emoji font so that screenshots show the rating buttons as readers see them, and PostgreSQL, whose
+# server the feedback tests start on loopback.
+packages=""
+[ -x /usr/bin/chromium ] || packages="chromium chromium-driver"
+[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || packages="$packages fonts-noto-color-emoji"
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || packages="$packages postgresql"
+if [ -n "$packages" ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null
 fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv

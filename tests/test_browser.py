@@ -15,6 +15,7 @@ import pytest
 from webserver import free_port, running_server
 
 from assistant.config import Settings
+from assistant.feedback import FeedbackStore
 from assistant.ingest import ingest
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -141,8 +142,8 @@ def test_chat_page_suggestion_answer_sources_and_article(page, server: str, shot
     article.screenshot(path=str(shots / "1-article.png"))
 
 
-def test_chat_page_follow_up_refusal_copy_and_new_conversation(page, server: str, shots: Path  # type: ignore[no-untyped-def]
-                                                              ) -> None:
+def test_chat_page_follow_up_refusal_copy_rating_and_new_conversation(  # type: ignore[no-untyped-def]
+        page, server: str, seed_index: Path, shots: Path) -> None:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
     page.goto(server + "/", wait_until="load")
     box = page.locator(BOX)
@@ -161,11 +162,25 @@ def test_chat_page_follow_up_refusal_copy_and_new_conversation(page, server: str
     second.locator("button.copy").click()
     copied = page.evaluate("() => navigator.clipboard.readText()")
     assert copied.startswith(second.locator(".text").inner_text()) and "\n[1] " in copied and "<" not in copied
+    # 👎 opens a comment field (focused); Send stores the rating with its context.
+    second.locator("button.rate[data-rating='-1']").click()
+    comment = second.locator("form.comment input")
+    assert comment.evaluate("e => document.activeElement === e")
+    comment.fill("It should say where in Paris.")
+    comment.press("Enter")
+    second.locator(".thanks", has_text="Thank you: your rating was saved.").wait_for()
+    stored = next(i for i in FeedbackStore(Settings(index_dir=seed_index)).items()
+                  if i.comment == "It should say where in Paris.")
+    assert (stored.rating, stored.question) == (-1, "Where is it based?")
+    assert stored.history == [{"question": "What did LeCun start after quitting Meta?",
+                               "answer": page.locator(ANSWER).first.locator(".text").inner_text()}]
     page.screenshot(path=str(shots / "2-follow-up.png"))
     box.fill("What is the recipe for banana bread?")
     box.press("Enter")
     refusal = page.locator("#conversation .refusal")
     refusal.wait_for()
+    # The rating given above is still shown after the conversation's HTML was replaced.
+    assert second.locator("button.rate[data-rating='-1']").get_attribute("aria-pressed") == "true"
     assert "cover" in refusal.locator(".covers").inner_text()
     assert "do not answer" in refusal.locator(".sources-title").text_content()
     assert live.inner_text().startswith("No answer in the articles: ")
@@ -197,6 +212,7 @@ def test_chat_page_accessible_in_light_and_dark(browser, server: str, shots: Pat
         page.keyboard.press("Enter")
         assert page.evaluate("() => document.activeElement.matches('.sources li li')"
                              " && document.activeElement.querySelector('details').open")
+        page.locator(ANSWER).first.locator("button.rate").first.click()  # the comment field open, for axe
         box.fill("What is the recipe for banana bread?")
         box.press("Enter")
         page.locator("#conversation .refusal").wait_for()
@@ -237,8 +253,8 @@ def test_chat_page_at_phone_size(browser, server: str, shots: Path) -> None:  # 
         context.close()
 
 
-def test_widget_on_an_allowed_third_party_origin(page, server: str, blog_ports, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                 shots: Path) -> None:
+def test_widget_on_an_allowed_third_party_origin(page, server: str, seed_index: Path, blog_ports,  # type: ignore[no-untyped-def]
+                                                 tmp_path: Path, shots: Path) -> None:
     snippet = SNIPPET.format(url=server).replace(" async>", ' data-greeting="Hello from the blog: ask away." '
                                                            'data-theme="dark" async>')
     blog = serve_blog(blog_ports[0], THIRD_PARTY.format(snippet=snippet), tmp_path)
@@ -273,6 +289,13 @@ def test_widget_on_an_allowed_third_party_origin(page, server: str, blog_ports, 
         assert inner.evaluate("() => window.__typing")
         assert "[1]" in answer.inner_text() and "Paris" in answer.inner_text()
         assert "Paris" in answer.locator(".sources mark").first.inner_text()
+        answer.locator("button.rate").first.click()
+        frame.locator(".feedback input").first.fill("Found it from the blog.")
+        frame.locator(".feedback button[type=submit]").first.click()
+        answer.locator(".thanks", has_text="Thank you: your rating was saved.").wait_for()
+        stored = next(i for i in FeedbackStore(Settings(index_dir=seed_index)).items()
+                      if i.comment == "Found it from the blog.")
+        assert (stored.rating, stored.question, stored.history) == (1, "Where is AMI Labs based?", [])
         assert frame.locator("#suggest").is_hidden(), "suggestions give way to the conversation"
         page.screenshot(path=str(shots / "widget-answer.png"))
         # An article opened from the widget links back to the page that embeds it.

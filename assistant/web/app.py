@@ -1,4 +1,4 @@
-"""The FastAPI app: the JSON API (`/api/ask`, `/api/health`, `/api/widget`), article pages with the
+"""The FastAPI app: the JSON API (`/api/ask`, `/api/feedback`, `/api/health`, `/api/widget`), article pages with the
 cited passage highlighted (`/articles/{doc_id}`), the compact chat for the widget's iframe
 (`/embed`), the embed script (`/widget.js`) and the reader's chat page (`/`, chat_page.py).
 
@@ -25,8 +25,9 @@ from pydantic import BaseModel, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import Settings
-from ..engine import Assistant, FaqEntry
+from ..engine import Assistant, FaqEntry, validate_question
 from ..errors import AssistantError, BusyError, NotFoundError, UserInputError
+from ..feedback import FeedbackStore
 from ..types import Answer, Article, Turn
 from .chat_page import mount_chat_page
 from .guard import BodyLimit, Origins, RateLimiter, client_address, readable, unused_route
@@ -72,6 +73,41 @@ class AnswerModel(BaseModel):
     citations: list[CitationModel]
     timings_ms: dict[str, float]
     search_query: str = Field(description="The question as searched, after a follow-up was read in context.")
+
+
+# A reader's comment on an answer, in characters at most.
+MAX_COMMENT_CHARS = 2000
+
+
+class FeedbackRequest(BaseModel):
+    question: str = Field(description="The question the reader asked.")
+    answer: AnswerModel = Field(description="The answer JSON as received from POST /api/ask.")
+    history: list[HistoryTurn] = Field(default_factory=list, description="The conversation before the question.")
+    rating: int = Field(description="1: the answer helped; -1: it did not.")
+    comment: str = Field("", description=f"What the reader adds, up to {MAX_COMMENT_CHARS:,} characters.")
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str) -> str:
+        return AskRequest._not_blank(value)
+
+    @field_validator("rating")
+    @classmethod
+    def _rating(cls, value: int) -> int:
+        if value not in (1, -1):
+            raise ValueError("it must be 1 (the answer helped) or -1 (it did not)")
+        return value
+
+    @field_validator("comment")
+    @classmethod
+    def _comment(cls, value: str) -> str:
+        if len(value) > MAX_COMMENT_CHARS:
+            raise ValueError(f"it is {len(value):,} characters long; the limit is {MAX_COMMENT_CHARS:,}")
+        return value.strip()
+
+
+class FeedbackSaved(BaseModel):
+    id: int = Field(description="The stored item's id (for `assistant faq accept ID`).")
 
 
 class ErrorModel(BaseModel):
@@ -158,6 +194,13 @@ class Engine:
         except AssistantError:
             return []
 
+    def generation(self) -> str:
+        """The live index generation, or "" while there is no usable index."""
+        try:
+            return str(self.assistant.health()["generation"])
+        except AssistantError:
+            return ""
+
     def related(self, answer: Answer, asked: list[str]) -> list[FaqEntry]:
         return self.assistant.related(answer, asked)
 
@@ -177,6 +220,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     sites = RateLimiter(settings.rate_limit_per_origin_per_minute)
     origins = Origins(settings.allowed_origins)
     security_headers = origins.headers()
+    feedback = FeedbackStore(settings)
     app = FastAPI(title="Cited-answer assistant", version=_version(), docs_url=None, redoc_url=None,
                   description="Answers questions about a set of articles; every sentence cites its passage.")
     _mount_docs(app)
@@ -233,6 +277,18 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         _check_history(body.history, settings)
         answer = engine.ask(body.question, [Turn(t.question, t.answer) for t in body.history])
         return JSONResponse(answer.to_dict())
+
+    @app.post("/api/feedback", summary="Rate an answer (1 or -1), with an optional comment", status_code=201,
+              response_model=FeedbackSaved, responses=_errors(403, 413, 422, 429, 503))
+    def api_feedback(body: FeedbackRequest, request: Request) -> dict[str, int]:
+        _limit(clients, client_address(request.client.host if request.client else None, request.headers, settings))
+        if site := origins.foreign(request):
+            _limit(sites, site)
+        _check_history(body.history, settings)
+        validate_question(body.question, settings.max_question_chars)
+        item = feedback.add(body.question.strip(), body.answer.model_dump(), [t.model_dump() for t in body.history],
+                            body.rating, body.comment, engine.generation())
+        return {"id": item}
 
     @app.get("/api/health", summary="Index and model status", response_model=HealthModel,
              responses=_errors(503))

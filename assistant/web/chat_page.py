@@ -113,9 +113,10 @@ def mount_chat_page(app: FastAPI, engine: Engine, settings: Settings,
     # is forgotten (bench/bench_load.py's soak measures what they cost).
     blocks.state_session_capacity = CONVERSATIONS_KEPT
     css = (STATIC / "chat.css").read_text(encoding="utf-8")
+    head = f"<style>{(STATIC / 'page.css').read_text(encoding='utf-8')}</style>"
     # System fonts (nothing to download) and a blue whose white button text passes AA in both themes.
     theme = gr.themes.Default(primary_hue="blue", font=["system-ui", "ui-sans-serif", "sans-serif"],
                               font_mono=["ui-monospace", "monospace"]).set(
         button_primary_background_fill="*primary_700", button_primary_background_fill_hover="*primary_800",
         button_primary_background_fill_dark="*primary_700", button_primary_background_fill_hover_dark="*primary_800")
-    return gr.mount_gradio_app(app, blocks, path="/", css=css, theme=theme, footer_links=[])
+    return gr.mount_gradio_app(app, blocks, path="/", css=css, head=head, theme=theme, footer_links=[])

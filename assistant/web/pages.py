@@ -5,6 +5,7 @@ nothing else builds markup from it."""
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -175,9 +176,22 @@ def _turn_html(i: int, answer: Answer, topics: Sequence[str]) -> str:
                    f'<ul aria-labelledby="h{i}">{items}</ul></div>')
     copy = (f'<button class="copy" type="button" data-copy="{html.escape(plain_answer(answer))}">'
             "Copy answer</button>")
-    return (f'<section class="turn" aria-label="Question {i + 1}">'
+    data = html.escape(json.dumps(answer.to_dict()))
+    return (f'<section class="turn" aria-label="Question {i + 1}" data-answer="{data}">'
             f'<p class="question">{html.escape(answer.question)}</p>'
-            f'{body}{sources}<div class="tools">{copy}</div></div></section>')
+            f'{body}{sources}<div class="tools">{copy}{_FEEDBACK}</div></div></section>')
+
+
+# Under every answer: a rating, then an optional comment (static/chat.js sends them to /api/feedback).
+_FEEDBACK = ('<span class="feedback"><span class="ask-rating">Did this help?</span>'
+             '<button class="rate" type="button" data-rating="1" aria-pressed="false" aria-label="Yes, it helped">'
+             '<span aria-hidden="true">👍</span> Yes</button>'
+             '<button class="rate" type="button" data-rating="-1" aria-pressed="false" '
+             'aria-label="No, it did not help">'
+             '<span aria-hidden="true">👎</span> No</button></span>'
+             '<form class="comment" hidden><label>Anything to add? (optional) '
+             '<input name="comment" maxlength="2000" autocomplete="off"></label>'
+             '<button type="submit">Send</button></form><span class="thanks" role="status"></span>')
 
 
 # A refusal lists every article's title when there are at most this many (else the nearest ones).

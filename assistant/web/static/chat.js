@@ -2,7 +2,8 @@
 // Gradio replaces the conversation's HTML at every update, so everything here is delegated.
 // - a screen reader hears each finished answer once, as text, from a live region of its own;
 // - a new question scrolls to the top of the screen, so that its answer's first line is in view;
-// - [n] opens and focuses its source; "Copy answer" copies clean text with the sources.
+// - [n] opens and focuses its source; "Copy answer" copies clean text with the sources;
+// - 👍/👎 then an optional comment go to /api/feedback; a rated answer stays marked across updates.
 const live = document.createElement("div");
 live.id = "announcer";
 live.className = "sr-only";
@@ -10,8 +11,17 @@ live.setAttribute("role", "status");
 live.setAttribute("aria-live", "polite");
 document.body.append(live);
 let turns = 0, answered = 0;
+const rated = new Map();  // turn index -> [rating, what the reader was told]
 new MutationObserver(() => {
   const all = element.querySelectorAll(".turn");
+  if (!all.length) rated.clear();
+  for (const [i, [rating, told]] of rated) {
+    const turn = all[i];
+    if (!turn || turn.dataset.shown === "1") continue;
+    turn.dataset.shown = "1";
+    for (const b of turn.querySelectorAll("button.rate")) b.setAttribute("aria-pressed", String(b.dataset.rating === rating));
+    turn.querySelector(".thanks").textContent = told;
+  }
   const done = element.querySelectorAll(".turn .answer:not(.streaming), .turn .refusal, .turn .error");
   if (all.length > turns) all[all.length - 1].scrollIntoView({ block: "start" });
   if (done.length > answered) {
@@ -35,12 +45,44 @@ element.addEventListener("click", (event) => {
     source.focus({ preventScroll: true });
     return;
   }
+  const rate = event.target.closest("button.rate");
+  if (rate) {
+    const turn = rate.closest(".turn");
+    for (const b of turn.querySelectorAll("button.rate")) b.setAttribute("aria-pressed", String(b === rate));
+    const form = turn.querySelector("form.comment");
+    form.hidden = false;
+    form.querySelector("input").focus();
+    return;
+  }
   const copy = event.target.closest("button.copy");
   if (copy) {
     const done = () => { copy.textContent = "Copied"; setTimeout(() => { copy.textContent = "Copy answer"; }, 2000); };
     const text = copy.dataset.copy;
     if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, () => fallback(text, done));
     else fallback(text, done);
+  }
+});
+
+element.addEventListener("submit", async (event) => {
+  const form = event.target.closest("form.comment");
+  if (!form) return;
+  event.preventDefault();
+  const turn = form.closest(".turn"), all = [...element.querySelectorAll(".turn")], i = all.indexOf(turn);
+  const rating = turn.querySelector('button.rate[aria-pressed="true"]').dataset.rating;
+  const answer = JSON.parse(turn.dataset.answer);
+  const history = all.slice(0, i).map(t => JSON.parse(t.dataset.answer)).map(a => ({ question: a.question, answer: a.answer }));
+  const thanks = turn.querySelector(".thanks");
+  try {
+    const response = await fetch("/api/feedback", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ question: answer.question, answer, history, rating: Number(rating), comment: form.comment.value }) });
+    const data = await response.json();
+    if (!response.ok) throw new Error(data.detail || ("HTTP " + response.status));
+    form.hidden = true;
+    thanks.textContent = "Thank you: your rating was saved.";
+    rated.set(i, [rating, thanks.textContent]);
+    turn.dataset.shown = "1";
+  } catch (error) {
+    thanks.textContent = "Your rating was not saved: " + error.message;
   }
 });
 
