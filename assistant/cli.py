@@ -1,4 +1,4 @@
-"""The command line: `assistant ingest | ask | chat | serve | eval`.
+"""The command line: `assistant ingest | ask | chat | serve | eval | faq`.
 
 Only this module imports click. It builds the settings once, calls the engine, formats for a
 terminal, and turns the core's exceptions into one-sentence messages and exit codes.
@@ -204,6 +204,98 @@ def eval_command(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | 
 
     settings = _settings(ctx, index_dir=index_dir)
     sys.exit(run(EvalOptions.from_cli(list(paths), **options), settings))
+
+
+@main.group()
+def faq() -> None:
+    """Curate readers' rated questions into the FAQ: review, accept, reject, export."""
+
+
+def _curation(ctx: click.Context, index_dir: Path | None) -> tuple[Any, Any]:
+    from .engine import Assistant
+    from .feedback import FeedbackStore
+
+    settings = _settings(ctx, index_dir=index_dir)
+    return FeedbackStore(settings), Assistant.open(settings)
+
+
+@faq.command(name="review")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the groups as JSON.")
+@click.pass_context
+@friendly_errors
+def faq_review(ctx: click.Context, index_dir: Path | None, as_json: bool) -> None:
+    """Rated questions still to decide, grouped by meaning: most asked, then worst rated, first."""
+    from .curation import review
+
+    store, assistant = _curation(ctx, index_dir)
+    groups = review(store.items(), assistant.index.embedder.embed)
+    if as_json:
+        click.echo(json.dumps([g.to_dict() for g in groups], indent=2, ensure_ascii=False))
+        return
+    if not groups:
+        click.echo("No rated questions to review.")
+    for g in groups:
+        others = f" (also: {'; '.join(w for w in g.wordings if w != g.question)})" if len(g.wordings) > 1 else ""
+        click.echo(f"[{g.id}] {g.question}{others}\n    asked {len(g.ids)}x, {g.up} up, {g.down} down"
+                   f"{''.join(chr(10) + '    comment: ' + c for c in g.comments)}\n"
+                   f"    answer: {g.answer.get('answer', '')}")
+
+
+@faq.command(name="accept")
+@click.argument("item_id", type=int)
+@index_option
+@click.option("--question", default="", help="The entry's question, reworded (default: the most asked wording).")
+@click.option("--answer", "answer_text", default="",
+              help="The answer, reworded: every sentence still quoted from a passage it cites, with its [n].")
+@click.pass_context
+@friendly_errors
+def faq_accept(ctx: click.Context, item_id: int, index_dir: Path | None, question: str, answer_text: str) -> None:
+    """Make rating ITEM_ID's answer a curated FAQ entry."""
+    from .curation import accept
+
+    store, assistant = _curation(ctx, index_dir)
+    entry = accept(store, assistant, item_id, question, answer_text)
+    click.echo(f"Accepted as {entry.id}: {entry.question}")
+
+
+@faq.command(name="reject")
+@click.argument("item_id", type=int)
+@index_option
+@click.option("--out-of-scope", is_flag=True, help="Refuse this question and its rewordings from now on.")
+@click.option("--reply", default="", help="With --out-of-scope: what readers asking it are told.")
+@click.pass_context
+@friendly_errors
+def faq_reject(ctx: click.Context, item_id: int, index_dir: Path | None, out_of_scope: bool, reply: str) -> None:
+    """Drop rating ITEM_ID's question, or mark it out of scope."""
+    from .curation import reject
+
+    store, assistant = _curation(ctx, index_dir)
+    entry = reject(store, assistant, item_id, out_of_scope, reply)
+    click.echo(f"Marked out of scope as {entry.id}: {entry.question}" if entry else f"Rejected rating {item_id}.")
+
+
+@faq.command(name="export")
+@index_option
+@click.option("--format", "kind", type=click.Choice(["md", "html", "json", "eval"]), default="md", show_default=True)
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Default: stdout.")
+@click.option("--base-url", default="", help="Prefix for links to article pages (e.g. https://ask.example.org).")
+@click.pass_context
+@friendly_errors
+def faq_export(ctx: click.Context, index_dir: Path | None, kind: str, output: Path | None, base_url: str) -> None:
+    """The FAQ: the articles' own entries, then the curated ones (eval: a suite guarding them)."""
+    from .curation import export
+    from .engine import Assistant
+
+    text = export(Assistant.open(_settings(ctx, index_dir=index_dir)), kind, base_url)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"Cannot write {output} ({exc.strerror}): pick another --output.") from None
+    click.echo(f"Wrote {output}.")
 
 
 if __name__ == "__main__":

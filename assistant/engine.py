@@ -15,6 +15,7 @@ import numpy as np
 from .answer import Answerer, ExtractiveAnswerer
 from .chat import contextualize
 from .config import Settings
+from .curated import CuratedFaq, curated_answer
 from .errors import UserInputError
 from .retrieve import Retrieval, Retriever
 from .store import IndexReader
@@ -62,6 +63,7 @@ class Assistant:
         self.index = index
         self.retriever = Retriever(index, settings)
         self.answerer = answerer or ExtractiveAnswerer(index, settings)
+        self.curated = CuratedFaq(index)
 
     @classmethod
     def open(cls, settings: Settings) -> Assistant:
@@ -77,6 +79,12 @@ class Assistant:
         for turn in history:
             _encodable(turn.question + turn.answer, "conversation history")
         self.index.refresh()
+        query = contextualize(question, list(history)[-self.settings.max_history_turns:], self.retriever.cast())
+        if (entry := self.curated.match(query)) is not None:
+            answer = curated_answer(entry, question)
+            answer.search_query = query
+            answer.timings_ms = {"total": (time.perf_counter() - started) * 1000}
+            return answer
         retrieval = self.retrieve(question, history)
         retrieved = time.perf_counter()
         answer = self.answerer.answer(question, retrieval)

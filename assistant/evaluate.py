@@ -8,7 +8,6 @@ Reports (table, JSON, JUnit, Markdown) are written by `reports`; loading cases b
 
 from __future__ import annotations
 
-import re
 import statistics
 import sys
 import time
@@ -21,10 +20,8 @@ from typing import Any, Protocol
 from .config import Settings
 from .errors import AssistantError, UserInputError
 from .evalcases import Case, CaseTurn, load_cases
-from .types import Answer, Turn
+from .types import CITATION_MARK, Answer, Turn
 
-_CITATION = re.compile(r"\s*\[\d+\]")
-_SENTENCE_END = re.compile(r"(?<=\])\s+")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 
 
@@ -203,13 +200,13 @@ def judge(turn: CaseTurn, answer: Answer, latency_ms: float) -> TurnResult:
     if present:
         result.failures.append(f"the answer contains {present}")
     result.citation_precision = _citation_precision(turn, answer)
-    result.support = answer_support(answer)
+    result.support = answer.support()
     return result
 
 
 def answer_text(answer: Answer) -> str:
     """What the reader reads as the answer: its text without the `[n]` markers."""
-    return _CITATION.sub("", answer.answer)
+    return CITATION_MARK.sub("", answer.answer)
 
 
 def folded(text: str) -> str:
@@ -225,19 +222,6 @@ def _citation_precision(turn: CaseTurn, answer: Answer) -> float | None:
     good = [c for c in answer.citations
             if c.doc_id in expect.sources or any(folded(p) in folded(c.text) for p in expect.phrases)]
     return len(good) / len(answer.citations)
-
-
-def answer_support(answer: Answer) -> float:
-    """Share of answer sentences that occur, as written, in a passage they cite."""
-    sentences = [s for s in _SENTENCE_END.split(answer.answer.strip()) if s]
-    by_n = {c.n: c.text for c in answer.citations}
-    supported = 0
-    for sentence in sentences:
-        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
-        bare = _CITATION.sub("", sentence).strip()
-        if numbers and all(n in by_n for n in numbers) and any(bare in by_n[n] for n in numbers):
-            supported += 1
-    return supported / len(sentences) if sentences else 0.0
 
 
 def run_case(case: Case, asker: Asker) -> CaseResult:

@@ -40,6 +40,8 @@ class FeedbackRow(Base):
     rating: Mapped[int] = mapped_column(SmallInteger)
     # The index generation that answered.
     generation: Mapped[str] = mapped_column(Text)
+    # Its place in the owner's review: NEW, or what `assistant faq accept/reject` made of it.
+    status: Mapped[str] = mapped_column(Text, default="new")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,11 @@ class Rated:
     answer: dict[str, Any]
     rating: int
     generation: str
+    status: str
+
+
+# A rating's status in the owner's review.
+NEW, ACCEPTED, REJECTED, OUT_OF_SCOPE = "new", "accepted", "rejected", "out_of_scope"
 
 
 def database_url(settings: Settings) -> str:
@@ -76,7 +83,7 @@ class FeedbackStore:
         row = FeedbackRow(created=datetime.now(UTC), question=question if keep else "",
                           history=history if keep else [], comment=comment if keep else "",
                           answer=answer if keep else {**answer, "question": "", "search_query": ""},
-                          rating=rating, generation=generation)
+                          rating=rating, generation=generation, status=NEW)
         cutoff = datetime.now(UTC) - timedelta(days=self.settings.feedback_retention_days)
         with self._session() as session:
             session.add(row)
@@ -88,8 +95,15 @@ class FeedbackStore:
         """Every stored verdict, oldest first."""
         with self._session() as session:
             rows = session.scalars(select(FeedbackRow).order_by(FeedbackRow.id)).all()
-            return [Rated(r.id, r.created, r.question, r.history, r.comment, r.answer, r.rating, r.generation)
-                    for r in rows]
+            return [Rated(r.id, r.created, r.question, r.history, r.comment, r.answer, r.rating, r.generation,
+                          r.status) for r in rows]
+
+    def mark(self, ids: list[int], status: str) -> None:
+        """Set the review status of these ratings."""
+        with self._session() as session:
+            for row in session.scalars(select(FeedbackRow).where(FeedbackRow.id.in_(ids))):
+                row.status = status
+            session.commit()
 
     def _session(self) -> Session:
         try:

@@ -44,6 +44,8 @@ from .types import Article, Chunk
 
 STORE_FORMAT = 4  # 3: everything in Chroma; 4: sentence records keep their terms
 LIVE = "live"
+# The state record whose version changes whenever the curated FAQ does (curated.py).
+CURATED = "curated"
 _PART_CHARS = 4_000_000  # a lexicon part: well under a Chroma server's request limit
 _BATCH_BYTES = 8_000_000  # records written per request, by size
 _REFRESH_SECONDS = 1.0  # how often a reader looks for a newer generation
@@ -179,7 +181,17 @@ class Store:
         return self.manifest(got[LIVE]["generation"]) if LIVE in got else None
 
     def live_generation(self) -> str:
-        return str(self._state_get([LIVE]).get(LIVE, {}).get("generation", ""))
+        return self.versions()[0]
+
+    def versions(self) -> tuple[str, str]:
+        """The live generation, and the curated FAQ's version: what readers follow."""
+        got = self._state_get([LIVE, CURATED])
+        return str(got.get(LIVE, {}).get("generation", "")), str(got.get(CURATED, {}).get("version", ""))
+
+    def curated_changed(self) -> None:
+        """Record that the curated FAQ changed, so that every reader of this store looks again."""
+        self.state.upsert(ids=[CURATED], embeddings=[_PLACEHOLDER],
+                          metadatas=[{"kind": CURATED, "version": str(time.time_ns())}])
 
     def manifest(self, generation: str) -> Manifest:
         got = self._state_get([f"generation:{generation}"])
@@ -301,6 +313,7 @@ class IndexReader:
         self._sentences = _Cache(16384)
         self._articles = _Cache(64)
         self._epoch = ""
+        self.curated_version = store.versions()[1]
         self._load(manifest)
 
     @classmethod
@@ -340,13 +353,20 @@ class IndexReader:
             return
         self._checked = time.monotonic()
         try:
-            generation = self.store.live_generation()
+            generation, curated = self.store.versions()
         except StoreUnavailableError:
             return  # keep answering from what is loaded
-        if generation and generation != self.manifest.generation:
-            if not self.settings.chroma_host:
-                self.store = Store.open(self.settings, create=False, fresh=True)
+        newer = bool(generation) and generation != self.manifest.generation
+        if not newer and curated == self.curated_version:
+            return
+        if not self.settings.chroma_host:  # the embedded store sees another process's writes only afresh
+            self.store = Store.open(self.settings, create=False, fresh=True)
+        self.curated_version = curated
+        if newer:
             self._load(self.store.manifest(generation))
+        else:
+            self._chunk_vectors = self.store.collection(self.manifest.epoch, "chunks")
+            self._sentence_vectors = self.store.collection(self.manifest.epoch, "sentences")
 
     @property
     def embedder(self) -> Embedder:

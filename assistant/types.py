@@ -6,11 +6,15 @@ these classes only carry data and turn themselves into the answer JSON of design
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # How a refusal begins (the answerer adds what the articles cover nearby).
 REFUSAL = "The articles don't answer that question."
+# A sentence's citation marker, with the space before it.
+CITATION_MARK = re.compile(r"\s*\[\d+\]")
+_AFTER_MARK = re.compile(r"(?<=\])\s+")
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,8 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     # The question as actually searched, after a follow-up was read in the light of history.
     search_query: str = ""
+    # True when the answer (or the refusal) is an entry of the site owner's curated FAQ.
+    curated: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,7 +107,21 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "search_query": self.search_query,
+            "curated": self.curated,
         }
+
+    def support(self) -> float:
+        """Share of answer sentences that occur, as written, in a passage they cite: 1.0 when every
+        sentence is grounded."""
+        sentences = [s for s in _AFTER_MARK.split(self.answer.strip()) if s]
+        by_n = {c.n: c.text for c in self.citations}
+        supported = 0
+        for sentence in sentences:
+            numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
+            bare = CITATION_MARK.sub("", sentence).strip()
+            if numbers and all(n in by_n for n in numbers) and any(bare in by_n[n] for n in numbers):
+                supported += 1
+        return supported / len(sentences) if sentences else 0.0
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Answer:
@@ -116,4 +136,5 @@ class Answer:
             citations=citations,
             timings_ms=dict(data.get("timings_ms", {})),
             search_query=data.get("search_query", ""),
+            curated=bool(data.get("curated", False)),
         )

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from assistant.cli import main
 from assistant.errors import UserInputError
 from assistant.evalcases import load_cases
-from assistant.evaluate import CaseResult, answer_support, judge, metrics
+from assistant.evaluate import CaseResult, judge, metrics
 from assistant.types import Answer, Citation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,9 +158,9 @@ def test_answer_expectations_judge_the_answer_text_not_its_passages(tmp_path: Pa
 
 def test_answer_support_checks_each_sentence_against_its_citation() -> None:
     passage = citation(1, A001, "AMI Labs is in Paris. It was founded by LeCun.")
-    assert answer_support(Answer("q", "AMI Labs is in Paris. [1]", False, [passage])) == 1.0
-    assert answer_support(Answer("q", "AMI Labs is in Paris. [1] It is in Lyon. [1]", False, [passage])) == 0.5
-    assert answer_support(Answer("q", "AMI Labs is in Paris. [2]", False, [passage])) == 0.0
+    assert Answer("q", "AMI Labs is in Paris. [1]", False, [passage]).support() == 1.0
+    assert Answer("q", "AMI Labs is in Paris. [1] It is in Lyon. [1]", False, [passage]).support() == 0.5
+    assert Answer("q", "AMI Labs is in Paris. [2]", False, [passage]).support() == 0.0
 
 
 def test_cli_pass_fail_reports_and_exit_codes(tmp_path: Path, seed_index: Path) -> None:

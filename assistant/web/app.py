@@ -73,6 +73,7 @@ class AnswerModel(BaseModel):
     citations: list[CitationModel]
     timings_ms: dict[str, float]
     search_query: str = Field(description="The question as searched, after a follow-up was read in context.")
+    curated: bool = Field(False, description="True when the answer (or refusal) is the site owner's curated FAQ entry.")
 
 
 # A reader's comment on an answer, in characters at most.

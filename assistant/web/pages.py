@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -114,6 +114,26 @@ def _marked(text: str, a: int, b: int, passage: tuple[int, int] | None, quoted: 
             piece = f'<span id="{passage[0]}-{passage[1]}" class="anchor"></span>{piece}'
         out.append(piece)
     return "".join(out)
+
+
+def render_faq(entries: Sequence[tuple[str, str, list[Citation], str]], link: Callable[[Citation], str]) -> str:
+    """The published FAQ: (question, answer, citations, "article" or "curated") entries, the
+    articles' own first, each answer's [n] a link to its passage in the article."""
+    body = []
+    for source, heading in (("article", "From the articles"), ("curated", "From readers' questions")):
+        chosen = [e for e in entries if e[3] == source]
+        if chosen:
+            body.append(f"<h2>{heading}</h2>")
+        for question, answer, citations, _ in chosen:
+            text = _cited(html.escape(answer), {c.n: link(c) for c in citations})
+            body.append(f'<h3 class="question">{html.escape(question)}</h3><p>{text}</p>')
+    return _page("Frequently asked questions", "\n".join(body) or "<p>No questions yet.</p>", _HOME)
+
+
+def _cited(escaped: str, links: dict[int, str]) -> str:
+    """Escaped answer text with each [n] a link to its passage."""
+    return re.sub(r"\[(\d+)\]", lambda m: (f'<a href="{html.escape(links[int(m.group(1))])}">{m.group(0)}</a>'
+                                           if int(m.group(1)) in links else m.group(0)), escaped)
 
 
 def _page(title: str, body: str, nav: str) -> str:
