@@ -127,3 +127,23 @@ def test_the_store_reports_a_broken_database_in_one_sentence(tmp_path: Path) -> 
     store = FeedbackStore(Settings(index_dir=tmp_path, feedback_url=f"sqlite:///{tmp_path / 'bad.sqlite3'}"))
     with pytest.raises(FeedbackUnavailableError, match=r"cannot be used \(file is not a database\)"):
         store.add(QUESTION, {}, [], 1, "", "")
+
+
+def test_a_database_of_an_older_schema_is_upgraded_keeping_its_ratings(feedback_url: str, tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    from assistant.feedback import MIGRATIONS
+
+    engine = create_engine(feedback_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")  # the first schema, before ratings had a review status
+        connection.execute(text("INSERT INTO feedback (created, question, history, comment, answer, rating, generation)"
+                                " VALUES (:c, 'Old question?', '[]', '', '{}', 1, 'g0')"), {"c": datetime.now(UTC)})
+    engine.dispose()
+    items = FeedbackStore(Settings(index_dir=tmp_path, feedback_url=feedback_url)).items()
+    assert [(i.question, i.rating, i.status) for i in items] == [("Old question?", 1, "new")]

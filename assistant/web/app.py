@@ -1,6 +1,7 @@
-"""The FastAPI app: the JSON API (`/api/ask`, `/api/feedback`, `/api/health`, `/api/widget`), article pages with the
-cited passage highlighted (`/articles/{doc_id}`), the compact chat for the widget's iframe
-(`/embed`), the embed script (`/widget.js`) and the reader's chat page (`/`, chat_page.py).
+"""The FastAPI app: the JSON API (`/api/ask`, `/api/feedback`, `/api/health`, `/api/widget`), article
+pages with the cited passage highlighted (`/articles/{doc_id}`), the FAQ page (`/faq`), the compact
+chat for the widget's iframe (`/embed`), the embed script (`/widget.js`) and the reader's chat page
+(`/`, chat_page.py).
 
 Every limit is enforced here, server-side, through guard.py: body size, question length, history
 size, a time budget and a bounded wait for the engine, rate limits per client and per widget origin,
@@ -25,6 +26,7 @@ from pydantic import BaseModel, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import Settings
+from ..curation import export
 from ..engine import Assistant, FaqEntry, validate_question
 from ..errors import AssistantError, BusyError, NotFoundError, UserInputError
 from ..feedback import FeedbackStore
@@ -312,6 +314,11 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
             return HTMLResponse(render_missing(f"{exc} It may have been removed since the link was made."), 404)
         # A link back to the page that embeds the chat, only to one of the owner's sites.
         return HTMLResponse(render_article(article, start, end, _spans(spans), back if origins.own_page(back) else ""))
+
+    @app.get("/faq", response_class=HTMLResponse, summary="The FAQ: the articles' own entries, then the curated ones",
+             responses=_errors(503))
+    def faq_page() -> HTMLResponse:
+        return HTMLResponse(export(engine.assistant, "html"))
 
     @app.get("/embed", response_class=HTMLResponse, include_in_schema=False)
     def embed(title: str = "Ask the articles", color: str = "#0b5fff") -> HTMLResponse:
