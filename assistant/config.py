@@ -56,6 +56,8 @@ class Settings:
     feedback_url: str = ""
     feedback_keep_questions: bool = True
     feedback_retention_days: int = 365
+    # The owner's page /admin exists only when this is set (a long random string).
+    admin_token: str = ""
 
     @classmethod
     def load(

@@ -132,3 +132,31 @@ def test_curated_entries_in_chroma_server_mode_reach_every_reader(chroma_server:
     got = reader.ask("In which city is AMI Labs located?")
     assert got.curated and got.answer == answer.answer
     assert not (tmp_path / "empty" / "chroma").exists()  # all in the Chroma server
+
+
+def test_the_owner_page_is_off_without_a_token_and_only_for_the_owner(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    ingest(Settings.load(overrides={"index_dir": index, "corpus": (SEEDS,)}, environ={}))
+    with running_server(index) as url:
+        assert httpx.get(f"{url}/admin").status_code == 404
+    blog = "http://127.0.0.1:9"  # an allowed widget site
+    env = {"ASSISTANT_ADMIN_TOKEN": "s3cret-token-for-the-owner"}
+    with running_server(index, "--allowed-origins", blog, env=env) as url:
+        rating = rate(url, "Where is AMI Labs based?", 1)
+        page = httpx.get(f"{url}/admin")
+        assert page.status_code == 200 and 'name="token"' in page.text
+        assert page.headers["content-security-policy"].startswith("frame-ancestors 'none'")
+        with httpx.Client(base_url=url) as owner:
+            assert owner.post("/admin/login", data={"token": "wrong"}).status_code == 403
+            assert owner.post("/admin/accept", data={"id": rating}).status_code == 403  # not signed in
+            signed = owner.post("/admin/login", data={"token": env["ASSISTANT_ADMIN_TOKEN"]}, follow_redirects=True)
+            assert signed.status_code == 200 and "Where is AMI Labs based?" in signed.text
+            # The widget's site may call the API, never the owner's page, even with the cookie.
+            forged = owner.post("/admin/accept", data={"id": rating}, headers={"Origin": blog})
+            assert forged.status_code == 403
+            grounded = owner.post("/admin/accept", data={"id": rating, "answer": "AMI Labs is in Lyon. [1]"})
+            assert grounded.status_code == 422 and "must be quoted" in grounded.text
+            done = owner.post("/admin/accept", data={"id": rating})
+            assert done.status_code == 200 and f"Accepted as faq:{rating}" in done.text
+            assert "No rated questions to review." in done.text
+        assert eventually(url, "In which city is AMI Labs located?", curated=True)["curated"]

@@ -31,6 +31,7 @@ from ..engine import Assistant, FaqEntry, validate_question
 from ..errors import AssistantError, BusyError, NotFoundError, UserInputError
 from ..feedback import FeedbackStore
 from ..types import Answer, Article, Turn
+from .admin import mount_admin
 from .chat_page import mount_chat_page
 from .guard import BodyLimit, Origins, RateLimiter, client_address, readable, unused_route
 from .pages import STATIC, render_article, render_missing
@@ -333,6 +334,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     def limit_chat(host: str | None, headers: dict[str, str]) -> None:
         _limit(clients, client_address(host, headers, settings))
 
+    mount_admin(app, engine, settings, feedback)
     return mount_chat_page(app, engine, settings, limit_chat)
 
 

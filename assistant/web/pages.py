@@ -9,10 +9,15 @@ import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from ..chunking import FENCE, Line, line_roles
+from ..curated import CuratedEntry
 from ..types import Answer, Article, Citation
+
+if TYPE_CHECKING:
+    from ..curation import ReviewGroup  # curation renders its HTML export here
 
 STATIC = Path(__file__).parent / "static"
 
@@ -128,6 +133,36 @@ def render_faq(entries: Sequence[tuple[str, str, list[Citation], str]], link: Ca
             text = _cited(html.escape(answer), {c.n: link(c) for c in citations})
             body.append(f'<h3 class="question">{html.escape(question)}</h3><p>{text}</p>')
     return _page("Frequently asked questions", "\n".join(body) or "<p>No questions yet.</p>", _HOME)
+
+
+def admin_page(groups: Sequence[ReviewGroup] | None, curated: Sequence[CuratedEntry], message: str) -> str:
+    """The owner's page: the sign-in form (`groups` None), or the rated questions to decide, each
+    with its accept and reject forms, and the curated FAQ so far."""
+    note = f'<p class="message" role="status">{html.escape(message)}</p>' if message else ""
+    if groups is None:
+        form = ('<form method="post" action="/admin/login"><label>Admin token <input name="token" type="password" '
+                'autocomplete="current-password" required></label> <button type="submit">Sign in</button></form>')
+        return _page("Curate the FAQ", note + form, _HOME)
+    rows = []
+    for g in groups:
+        comments = "".join(f"<li>{html.escape(c)}</li>" for c in g.comments)
+        wordings = "; ".join(html.escape(w) for w in g.wordings)
+        rows.append(
+            f'<section class="group"><h2>[{g.id}] {html.escape(g.question)}</h2>'
+            f"<p>Asked {len(g.ids)}×: {g.up} helped, {g.down} did not. Wordings: {wordings}</p>"
+            f"{'<ul>' + comments + '</ul>' if comments else ''}"
+            f'<blockquote>{html.escape(str(g.answer.get("answer", "")))}</blockquote>'
+            f'<form method="post" action="/admin/accept"><input type="hidden" name="id" value="{g.id}">'
+            f'<label>Question <input name="question" value="{html.escape(g.question)}"></label> '
+            f'<label>Answer <input name="answer" value="{html.escape(str(g.answer.get("answer", "")))}"></label> '
+            '<button type="submit">Accept into the FAQ</button></form>'
+            f'<form method="post" action="/admin/reject"><input type="hidden" name="id" value="{g.id}">'
+            '<label><input type="checkbox" name="out_of_scope" value="true"> Out of scope</label> '
+            '<label>Reply <input name="reply"></label> <button type="submit">Reject</button></form></section>')
+    entries = "".join(f"<li>{html.escape(e.id)}: {html.escape(e.question)}</li>" for e in curated)
+    body = (note + ("".join(rows) or "<p>No rated questions to review.</p>")
+            + f"<h2>Curated FAQ</h2>{'<ul>' + entries + '</ul>' if entries else '<p>None yet.</p>'}")
+    return _page("Curate the FAQ", body, _HOME)
 
 
 def _cited(escaped: str, links: dict[int, str]) -> str:
