@@ -25,7 +25,7 @@ def invoke(runner: CliRunner, *args: str, input: str | None = None):  # noqa: A0
 def test_help_lists_every_command(runner: CliRunner) -> None:
     result = invoke(runner, "--help")
     assert result.exit_code == 0
-    for command in ("ingest", "ask", "chat", "serve", "eval"):
+    for command in ("ingest", "ask", "chat", "serve", "eval", "faq"):
         assert command in result.output
 
 
