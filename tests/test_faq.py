@@ -15,7 +15,7 @@ import httpx
 from webserver import running_server
 
 from assistant.config import Settings
-from assistant.curated import FAQ
+from assistant.curated import FAQ, OUT_OF_SCOPE
 from assistant.engine import Assistant
 from assistant.ingest import ingest
 from assistant.types import Answer
@@ -103,6 +103,20 @@ def test_ask_rate_restart_review_accept_reject_reword_export_eval(tmp_path: Path
     ingest(Settings.load(overrides={"index_dir": index, "corpus": (SEEDS,)}, environ={}), rebuild=True)
     assert cli("ask", "Where is AMI Labs headquartered?", "--json", "--index", str(index)).stdout.count(
         '"curated": true') == 1
+
+
+def test_rewordings_get_the_entry_and_other_questions_about_the_same_thing_do_not(tmp_path: Path) -> None:
+    settings = Settings.load(overrides={"index_dir": tmp_path / "index", "corpus": (SEEDS,)}, environ={})
+    ingest(settings)
+    assistant = Assistant.open(settings)
+    assistant.curated.add(FAQ, "Where is AMI Labs based?", 1, answer=assistant.ask("Where is AMI Labs based?"))
+    assistant.curated.add(OUT_OF_SCOPE, "What stock should I buy?", 2, reply="We give no investment advice.")
+    for question in ("Where is AMI Labs headquartered?", "In which city is AMI Labs located?"):
+        got = assistant.ask(question)
+        assert got.curated and "Paris" in got.answer, question
+    assert assistant.ask("Which stocks should I invest in?").answer == "We give no investment advice."
+    for question in ("Who founded AMI Labs?", "When was AMI Labs founded?", "What does AMI Labs do?"):
+        assert not assistant.ask(question).curated, question
 
 
 def test_an_entry_whose_passage_changed_is_left_aside(tmp_path: Path) -> None:
