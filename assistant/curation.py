@@ -15,7 +15,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -97,13 +97,23 @@ def accept(store: FeedbackStore, assistant: Assistant, item_id: int, question: s
     if given is None or given.refused or not given.citations:
         raise UserInputError(f"Rating {item_id}'s answer is a refusal: there is nothing to publish; reject it, "
                              "or mark it out of scope with `assistant faq reject --out-of-scope`.")
-    answer = Answer(question or group.question, answer_text or given.answer, False, given.citations)
+    answer = _renumbered(Answer(question or group.question, answer_text or given.answer, False, given.citations))
     if answer_text and answer.support() < 1.0:
         raise UserInputError("Every sentence of --answer must be quoted, as written, from a passage it cites with "
                              "its [n] (the same check as the assistant's own answers).")
     entry = assistant.curated.add(FAQ, answer.question, group.id, answer=answer)
     store.mark(group.ids, ACCEPTED)
     return entry
+
+
+def _renumbered(answer: Answer) -> Answer:
+    """The answer citing only the passages its text uses, numbered [1], [2], … in reading order."""
+    used = list(dict.fromkeys(int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)))
+    by_n = {c.n: c for c in answer.citations}
+    numbers = {old: new for new, old in enumerate((n for n in used if n in by_n), start=1)}
+    text = re.sub(r"\[(\d+)\]", lambda m: f"[{numbers.get(int(m.group(1)), m.group(1))}]", answer.answer)
+    citations = [replace(by_n[old], n=new) for old, new in numbers.items()]
+    return Answer(answer.question, text, answer.refused, citations)
 
 
 def reject(store: FeedbackStore, assistant: Assistant, item_id: int, out_of_scope: bool = False,

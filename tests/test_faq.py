@@ -174,3 +174,14 @@ def test_the_owner_page_is_off_without_a_token_and_only_for_the_owner(tmp_path: 
             assert done.status_code == 200 and f"Accepted as faq:{rating}" in done.text
             assert "No rated questions to review." in done.text
         assert eventually(url, "In which city is AMI Labs located?", curated=True)["curated"]
+
+
+def test_a_reworded_entry_cites_only_the_passages_it_uses_numbered_from_one() -> None:
+    from assistant.curation import _renumbered
+    from assistant.types import Citation
+
+    first = Citation(1, "lab", "The Lab", "", "The lab is in Paris.", 0, 20, 0.9)
+    second = Citation(2, "lab", "The Lab", "", "It opened in 2025.", 21, 39, 0.8)
+    kept = _renumbered(Answer("When did the lab open?", "It opened in 2025. [2]", False, [first, second]))
+    assert kept.answer == "It opened in 2025. [1]" and [(c.n, c.start) for c in kept.citations] == [(1, 21)]
+    assert kept.support() == 1.0
