@@ -27,7 +27,8 @@ from assistant.store import Store, article_key
 pytestmark = pytest.mark.server
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
-KILLS = 10  # per store mode
+KILLS = 10  # per store mode, at least
+MID_WRITE = 3  # of them killed while writing a generation, at least
 EXTRA = ("# Gliders of round {n}\n\nThe gliders of round {n} are built in Lyon by a team of {n} people. "
          "Their wings are made of carbon fibre and flax.\n\nEach glider flies for {n} hours before its first "
          "inspection.\n")
@@ -46,11 +47,14 @@ def edit(corpus: Path, n: int) -> None:
 
 
 def kill_rounds(corpus: Path, index: Path, env: dict[str, str], server: str, seconds: float) -> int:
-    """KILLS ingests, each killed after a random time up to `seconds`; returns how many were
-    killed while writing a generation (the others died before writing anything)."""
+    """At least KILLS ingests, each killed after a random time up to `seconds`, going on (up to
+    3 × KILLS) until MID_WRITE of them were killed while writing a generation (on a loaded machine
+    more die before writing anything); returns how many were killed while writing."""
     chance = random.Random(11)
     mid_write = 0
-    for n in range(KILLS):
+    for n in range(3 * KILLS):
+        if n >= KILLS and mid_write >= MID_WRITE:
+            break
         edit(corpus, n)
         command = [sys.executable, "-m", "assistant.cli", "ingest", str(corpus), "--index", str(index)]
         proc = subprocess.Popen([*command, *(["--rebuild"] if n % 2 == 0 else [])], env=env,
@@ -117,7 +121,7 @@ def test_killed_ingests_in_the_embedded_store(tmp_path: Path) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "ASSISTANT_RATE_LIMIT_PER_MINUTE": "1000"}
     seconds = timed_ingest(corpus, index, env, "--rebuild")
     with running_server(index, env=env) as server:
-        assert kill_rounds(corpus, index, env, server, seconds) >= 3
+        assert kill_rounds(corpus, index, env, server, seconds) >= MID_WRITE
         timed_ingest(corpus, index, env)
         assert httpx.post(f"{server}/api/ask", json={"question": "Where is AMI Labs based?"},
                           timeout=60).status_code == 200
@@ -133,7 +137,7 @@ def test_killed_ingests_against_a_chroma_server(tmp_path: Path, chroma_server: i
            "ASSISTANT_CHROMA_HOST": "127.0.0.1", "ASSISTANT_CHROMA_PORT": str(chroma_server)}
     seconds = timed_ingest(corpus, index, env, "--rebuild")
     with running_server(reader, env=env) as server:
-        assert kill_rounds(corpus, index, env, server, seconds) >= 3
+        assert kill_rounds(corpus, index, env, server, seconds) >= MID_WRITE
         timed_ingest(corpus, index, env)
     settings = Settings.load(environ={}, overrides={"index_dir": index, "chroma_host": "127.0.0.1",
                                                     "chroma_port": chroma_server})
