@@ -208,7 +208,7 @@ def eval_command(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | 
 
 @main.group()
 def faq() -> None:
-    """Curate readers' rated questions into the FAQ: review, accept, reject, export."""
+    """Curate readers' rated questions into the FAQ: review, accept, reject, list, remove, export."""
 
 
 def _curation(ctx: click.Context, index_dir: Path | None) -> tuple[Any, Any]:
@@ -273,6 +273,35 @@ def faq_reject(ctx: click.Context, item_id: int, index_dir: Path | None, out_of_
     store, assistant = _curation(ctx, index_dir)
     entry = reject(store, assistant, item_id, out_of_scope, reply)
     click.echo(f"Marked out of scope as {entry.id}: {entry.question}" if entry else f"Rejected rating {item_id}.")
+
+
+@faq.command(name="list")
+@index_option
+@click.pass_context
+@friendly_errors
+def faq_list(ctx: click.Context, index_dir: Path | None) -> None:
+    """The curated FAQ: accepted entries and out-of-scope marks, with their ids."""
+    from .engine import Assistant
+
+    entries = Assistant.open(_settings(ctx, index_dir=index_dir)).curated.entries()
+    if not entries:
+        click.echo("The curated FAQ is empty.")
+    for e in entries:
+        said = e.answer.answer if e.answer else f"(out of scope) {e.reply}"
+        click.echo(f"{e.id}  {e.question}\n    {said}")
+
+
+@faq.command(name="remove")
+@click.argument("entry_id")
+@index_option
+@click.pass_context
+@friendly_errors
+def faq_remove(ctx: click.Context, entry_id: str, index_dir: Path | None) -> None:
+    """Take ENTRY_ID (from `faq list`) out of the curated FAQ."""
+    from .engine import Assistant
+
+    entry = Assistant.open(_settings(ctx, index_dir=index_dir)).curated.remove(entry_id)
+    click.echo(f"Removed {entry.id}: {entry.question}")
 
 
 @faq.command(name="export")

@@ -82,6 +82,16 @@ class CuratedFaq:
         self._counted = -_COUNT_SECONDS
         return entry
 
+    def remove(self, entry_id: str) -> CuratedEntry:
+        """Take an entry out of the curated FAQ (readers get the articles' own answer again)."""
+        entry = next((e for e in self.entries() if e.id == entry_id), None)
+        if entry is None:
+            raise NotFoundError(f"There is no curated entry {entry_id!r}: `assistant faq list` shows them.")
+        self._collection(create=True).delete(ids=[entry_id])
+        self.index.store.curated_changed()
+        self._counted = -_COUNT_SECONDS
+        return entry
+
     def entries(self) -> list[CuratedEntry]:
         """Every entry, in the order they were accepted."""
         collection = self._collection()

@@ -103,6 +103,14 @@ def test_ask_rate_restart_review_accept_reject_reword_export_eval(tmp_path: Path
     ingest(Settings.load(overrides={"index_dir": index, "corpus": (SEEDS,)}, environ={}), rebuild=True)
     assert cli("ask", "Where is AMI Labs headquartered?", "--json", "--index", str(index)).stdout.count(
         '"curated": true') == 1
+    # The owner can take an entry back out.
+    listed = cli("faq", "list", "--index", str(index)).stdout
+    assert f"faq:{ami['id']}  Where is AMI Labs based?" in listed and f"out_of_scope:{bread['id']}" in listed
+    removed = cli("faq", "remove", f"faq:{ami['id']}", "--index", str(index))
+    assert removed.returncode == 0 and removed.stdout.startswith(f"Removed faq:{ami['id']}")
+    assert '"curated": false' in cli("ask", "Where is AMI Labs headquartered?", "--json", "--index", str(index)).stdout
+    unknown = cli("faq", "remove", "faq:999", "--index", str(index))
+    assert unknown.returncode == 2 and "no curated entry 'faq:999'" in unknown.stderr
 
 
 def test_rewordings_get_the_entry_and_other_questions_about_the_same_thing_do_not(tmp_path: Path) -> None:
@@ -173,7 +181,12 @@ def test_the_owner_page_is_off_without_a_token_and_only_for_the_owner(tmp_path: 
             done = owner.post("/admin/accept", data={"id": rating})
             assert done.status_code == 200 and f"Accepted as faq:{rating}" in done.text
             assert "No rated questions to review." in done.text
-        assert eventually(url, "In which city is AMI Labs located?", curated=True)["curated"]
+            assert owner.post("/admin/remove", data={"entry": f"faq:{rating}"},
+                              headers={"Origin": blog}).status_code == 403
+            assert eventually(url, "In which city is AMI Labs located?", curated=True)["curated"]
+            removed = owner.post("/admin/remove", data={"entry": f"faq:{rating}"})
+            assert removed.status_code == 200 and f"Removed faq:{rating}" in removed.text
+        assert not eventually(url, "In which city is AMI Labs located?", curated=False)["curated"]
 
 
 def test_a_reworded_entry_cites_only_the_passages_it_uses_numbered_from_one() -> None:

@@ -74,6 +74,10 @@ def mount_admin(app: FastAPI, engine: Engine, settings: Settings, feedback: Feed
             return f"Accepted as {entry.id}: {entry.question}"
         return decide(request, run)
 
+    @app.post("/admin/remove", include_in_schema=False)
+    def remove_form(request: Request, entry: str = Form(...)) -> Response:
+        return decide(request, lambda: _removal(engine, entry))
+
     @app.post("/admin/reject", include_in_schema=False)
     def reject_form(request: Request, id: int = Form(...), out_of_scope: bool = Form(False),  # noqa: A002
                     reply: str = Form("")) -> Response:
@@ -81,6 +85,11 @@ def mount_admin(app: FastAPI, engine: Engine, settings: Settings, feedback: Feed
             entry = reject(feedback, engine.assistant, id, out_of_scope, reply.strip())
             return f"Marked out of scope: {entry.question}" if entry else f"Rejected rating {id}."
         return decide(request, run)
+
+
+def _removal(engine: Engine, entry_id: str) -> str:
+    entry = engine.assistant.curated.remove(entry_id)
+    return f"Removed {entry.id}: {entry.question}"
 
 
 def _listing(page: Any, engine: Engine, feedback: FeedbackStore, message: str, status: int = 200) -> HTMLResponse:

@@ -159,7 +159,9 @@ def admin_page(groups: Sequence[ReviewGroup] | None, curated: Sequence[CuratedEn
             f'<form method="post" action="/admin/reject"><input type="hidden" name="id" value="{g.id}">'
             '<label><input type="checkbox" name="out_of_scope" value="true"> Out of scope</label> '
             '<label>Reply <input name="reply"></label> <button type="submit">Reject</button></form></section>')
-    entries = "".join(f"<li>{html.escape(e.id)}: {html.escape(e.question)}</li>" for e in curated)
+    entries = "".join(f'<li>{html.escape(e.id)}: {html.escape(e.question)} <form method="post" action="/admin/remove" '
+                      f'class="inline"><input type="hidden" name="entry" value="{html.escape(e.id)}">'
+                      '<button type="submit">Remove</button></form></li>' for e in curated)
     body = (note + ("".join(rows) or "<p>No rated questions to review.</p>")
             + f"<h2>Curated FAQ</h2>{'<ul>' + entries + '</ul>' if entries else '<p>None yet.</p>'}")
     return _page("Curate the FAQ", body, _HOME)
