@@ -103,7 +103,7 @@ class CuratedFaq:
 
     def match(self, question: str) -> CuratedEntry | None:
         """The entry `question` rewords, if any; an entry whose cited passages changed is left aside."""
-        if not self._any():
+        if not self.has_entries():
             return None
         collection = self._collection()
         if collection is None:
@@ -123,7 +123,8 @@ class CuratedFaq:
                 return entry
         return None
 
-    def _any(self) -> bool:
+    def has_entries(self) -> bool:
+        """Whether the curated FAQ holds any entry (looked up again at most once a second)."""
         if time.monotonic() - self._counted >= _COUNT_SECONDS:
             collection = self._collection()
             self._count = collection.count() if collection is not None else 0

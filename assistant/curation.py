@@ -157,7 +157,10 @@ def export(assistant: Assistant, kind: str, base_url: str = "") -> str:
     from .web.pages import article_link, render_faq
 
     entries = published(assistant)
-    link = lambda c: base_url.rstrip("/") + article_link(c)  # noqa: E731
+
+    def link(citation: Citation) -> str:
+        return base_url.rstrip("/") + article_link(citation)
+
     if kind == "json":
         return json.dumps([{"question": e.question, "answer": e.answer, "source": e.source,
                             "citations": [{**c.to_dict(), "url": link(c)} for c in e.citations]} for e in entries],

@@ -79,13 +79,15 @@ class Assistant:
         for turn in history:
             _encodable(turn.question + turn.answer, "conversation history")
         self.index.refresh()
-        # A first question is matched as typed; a follow-up as read in the light of the conversation.
-        query = contextualize(question, list(history)[-self.settings.max_history_turns:], self.retriever.cast())
-        if (entry := self.curated.match(query if history else question)) is not None:
-            answer = curated_answer(entry, question)
-            answer.search_query = query
-            answer.timings_ms = {"total": (time.perf_counter() - started) * 1000}
-            return answer
+        if self.curated.has_entries():
+            # A first question is matched as typed; a follow-up as read in the light of the conversation.
+            query = contextualize(question, list(history)[-self.settings.max_history_turns:],
+                                  self.retriever.cast()) if history else question
+            if (entry := self.curated.match(query)) is not None:
+                answer = curated_answer(entry, question)
+                answer.search_query = query
+                answer.timings_ms = {"total": (time.perf_counter() - started) * 1000}
+                return answer
         retrieval = self.retrieve(question, history)
         retrieved = time.perf_counter()
         answer = self.answerer.answer(question, retrieval)

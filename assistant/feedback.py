@@ -159,8 +159,9 @@ class _Guarded(Session):
             raise _failure(self.where, exc) from None
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the database's schema to the newest Alembic revision (creating it on first use)."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database's schema to an Alembic revision, the newest by default (creating it on
+    first use)."""
     from alembic import command
     from alembic.config import Config
 
@@ -168,4 +169,4 @@ def upgrade(engine: Engine) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)

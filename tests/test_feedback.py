@@ -130,18 +130,13 @@ def test_the_store_reports_a_broken_database_in_one_sentence(tmp_path: Path) -> 
 
 
 def test_a_database_of_an_older_schema_is_upgraded_keeping_its_ratings(feedback_url: str, tmp_path: Path) -> None:
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import create_engine, text
 
-    from assistant.feedback import MIGRATIONS
+    from assistant.feedback import upgrade
 
     engine = create_engine(feedback_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    upgrade(engine, "0001")  # the first schema, before ratings had a review status
     with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")  # the first schema, before ratings had a review status
         connection.execute(text("INSERT INTO feedback (created, question, history, comment, answer, rating, generation)"
                                 " VALUES (:c, 'Old question?', '[]', '', '{}', 1, 'g0')"), {"c": datetime.now(UTC)})
     engine.dispose()

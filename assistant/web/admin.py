@@ -35,32 +35,29 @@ def mount_admin(app: FastAPI, engine: Engine, settings: Settings, feedback: Feed
     def signed_in(request: Request) -> bool:
         return hmac.compare_digest(request.cookies.get(COOKIE, ""), key)
 
-    def page(body: str, status: int = 200) -> HTMLResponse:
-        return HTMLResponse(body, status, headers=HEADERS)
-
     def foreign(request: Request) -> bool:
         origin = request.headers.get("origin")
         return origin is not None and origin != own_origin(request)
 
     def decide(request: Request, action: Any) -> Response:
         if foreign(request) or not signed_in(request):
-            return page(admin_page(None, [], "Sign in with the admin token first."), 403)
+            return _html(admin_page(None, [], "Sign in with the admin token first."), 403)
         try:
             message = action()
         except AssistantError as exc:
-            return _listing(page, engine, feedback, str(exc), 422)
-        return _listing(page, engine, feedback, message)
+            return _listing(engine, feedback, str(exc), 422)
+        return _listing(engine, feedback, message)
 
     @app.get("/admin", include_in_schema=False)
     def admin(request: Request) -> Response:
         if not signed_in(request):
-            return page(admin_page(None, [], ""))
-        return _listing(page, engine, feedback, "")
+            return _html(admin_page(None, [], ""))
+        return _listing(engine, feedback, "")
 
     @app.post("/admin/login", include_in_schema=False)
     def login(request: Request, token: str = Form("")) -> Response:
         if foreign(request) or not hmac.compare_digest(token.encode(), settings.admin_token.encode()):
-            return page(admin_page(None, [], "That is not the admin token."), 403)
+            return _html(admin_page(None, [], "That is not the admin token."), 403)
         response = RedirectResponse("/admin", 303, headers=HEADERS)
         response.set_cookie(COOKIE, key, httponly=True, samesite="strict", secure=request.url.scheme == "https",
                             path="/admin")
@@ -92,10 +89,14 @@ def _removal(engine: Engine, entry_id: str) -> str:
     return f"Removed {entry.id}: {entry.question}"
 
 
-def _listing(page: Any, engine: Engine, feedback: FeedbackStore, message: str, status: int = 200) -> HTMLResponse:
+def _html(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status, headers=HEADERS)
+
+
+def _listing(engine: Engine, feedback: FeedbackStore, message: str, status: int = 200) -> HTMLResponse:
     try:
         groups = review(feedback.items(), engine.assistant.index.embedder.embed)
         curated = engine.assistant.curated.entries()
     except AssistantError as exc:
-        return page(admin_page([], [], str(exc)), 503)  # type: ignore[no-any-return]
-    return page(admin_page(groups, curated, message), status)  # type: ignore[no-any-return]
+        return _html(admin_page([], [], str(exc)), 503)
+    return _html(admin_page(groups, curated, message), status)

@@ -167,10 +167,16 @@ def admin_page(groups: Sequence[ReviewGroup] | None, curated: Sequence[CuratedEn
     return _page("Curate the FAQ", body, _HOME)
 
 
-def _cited(escaped: str, links: dict[int, str]) -> str:
-    """Escaped answer text with each [n] a link to its passage."""
-    return re.sub(r"\[(\d+)\]", lambda m: (f'<a href="{html.escape(links[int(m.group(1))])}">{m.group(0)}</a>'
-                                           if int(m.group(1)) in links else m.group(0)), escaped)
+def _cited(escaped: str, links: dict[int, str], attributes: str = "") -> str:
+    """Escaped answer text with each [n] a link to its passage (`attributes` may use {n})."""
+
+    def link(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if n not in links:
+            return match.group(0)
+        return f'<a{attributes.format(n=n)} href="{html.escape(links[n])}">[{n}]</a>'
+
+    return re.sub(r"\[(\d+)\]", link, escaped)
 
 
 def _page(title: str, body: str, nav: str) -> str:
@@ -204,12 +210,8 @@ def render_conversation(answers: Sequence[Answer], topics: Sequence[str], pendin
 def _turn_html(i: int, answer: Answer, topics: Sequence[str]) -> str:
     anchors = {c.n: f"s{i}-{c.n}" for c in answer.citations}
 
-    def cite(match: re.Match[str]) -> str:
-        n = int(match.group(1))
-        return (f'<a class="cite" href="#{anchors[n]}" aria-label="source {n}">[{n}]</a>' if n in anchors
-                else match.group(0))
-
-    text = re.sub(r"\[(\d+)\]", cite, html.escape(answer.answer))
+    text = _cited(html.escape(answer.answer), {n: f"#{a}" for n, a in anchors.items()},
+                  ' class="cite" aria-label="source {n}"')
     if answer.refused:
         few = len(topics) <= _TOPICS_LISTED
         covered = topics if few else list(dict.fromkeys(c.title for c in answer.citations))
