@@ -17,6 +17,7 @@ import click
 
 from .config import Settings
 from .errors import AssistantError
+from .packages import missing_import
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,6 +36,9 @@ def friendly_errors(func: F) -> F:
         except AssistantError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except ImportError as exc:  # a package missing from a hand-made install
+            click.echo(f"Error: {missing_import('the assistant', exc)}", err=True)
+            sys.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)

@@ -68,3 +68,10 @@ class FeedbackUnavailableError(AssistantError):
 
     exit_code = 1
     http_status = 503
+
+
+class MissingPackageError(AssistantError):
+    """A Python package the assistant needs is not installed (or will not import)."""
+
+    exit_code = 1
+    http_status = 503

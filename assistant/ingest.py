@@ -20,6 +20,7 @@ from .config import Settings
 from .embeddings import Embedder, embed_by_length, ensure_export, load_fast_embedder
 from .errors import IndexMismatchError, StoreUnavailableError, UserInputError
 from .lexicon import Lexicon, Row, build_lexicon
+from .packages import missing_import, require_installed
 from .store import (
     FileEntry,
     IndexWriter,
@@ -67,8 +68,11 @@ def ingest(
     warn: Callable[[str], None] = lambda message: None,
     progress: bool = False,
 ) -> IngestReport:
+    require_installed("ingest")  # before the index is touched: a half-installed machine changes nothing
     try:
         return _ingest(settings, rebuild, warn, progress)
+    except ImportError as exc:  # a package a declared one needs; the live generation is still the old one
+        raise missing_import("ingest", exc) from None
     except OSError as exc:
         raise StoreUnavailableError(
             f"Cannot write the index at {settings.index_dir} ({exc.strerror or exc}): "

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Sets up everything the tests need on a fresh machine, then runs what a reviewer would run:
-# the dependency audit (.ci/audit.py), ruff, mypy on assistant/, and pytest (real model, real Chroma,
-# real server, real Chromium).
+# Sets up everything the tests need on a fresh machine, then runs what a reviewer would run: the
+# runtime-only smoke (tests/smoke_runtime.py), the dependency audit (.ci/audit.py), ruff, mypy on
+# assistant/, and pytest (real model, real Chroma, real server, real Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
@@ -21,9 +21,14 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # axe-core (accessibility checks in the browser tests), at the version package-lock.json pins.
 npm ci --prefix tests/axe --no-audit --no-fund --silent
-.venv/bin/pip install -q --upgrade pip
-# torch is pinned to the CPU build (2.13.0); an unpinned torch pulls a multi-GB CUDA build.
-.venv/bin/pip install -q "torch==2.13.0" -e ".[dev]"
+# The dev lock (the runtime lock's versions, plus the test tools), every file hash-checked; then the
+# project itself, built with the locked setuptools. .ci/lock writes the locks from pyproject.toml.
+.venv/bin/pip install -q --require-hashes --no-deps -r requirements-dev.txt
+.venv/bin/pip install -q --no-deps --no-build-isolation -e .
+
+# What a user gets: a venv of its own from the README's run command (runtime lock only), which
+# ingests HTML, Markdown and text and answers over HTTP and from `assistant ask --json`.
+python3 tests/smoke_runtime.py
 
 .venv/bin/python .ci/audit.py
 .venv/bin/ruff check assistant tests bench .ci/audit.py

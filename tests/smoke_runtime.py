@@ -1,0 +1,192 @@
+"""The runtime-only smoke: the install a user gets, proven with nothing from the dev tools.
+
+Run by tests/check.sh with the system's python3 (stdlib only). It builds a new virtual environment
+with the install part of the README's run command, word for word (its `.venv` replaced by a
+temporary folder), then in it:
+
+- checks that no dev tool is installed and that pip finds every requirement met;
+- ingests HTML, Markdown and text (tests/site and seeds/) into a new index;
+- asks over HTTP, through a real `assistant serve` on loopback, questions each answered by one
+  kind of page, and one through `assistant ask --json`;
+- uninstalls lxml_html_clean and ingests again: one sentence naming the package and the command
+  that installs it, exit 1, no traceback, and the served index unchanged.
+
+Any failure ends the run with exit 1 and says what differed; a missing runtime dependency fails CI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_TOOLS = {"pytest", "ruff", "mypy", "schemathesis", "playwright", "pip-audit", "uv", "hypothesis"}
+# (question, the article that answers it, a word the answer's own text must hold)
+OVER_HTTP = [
+    ("Is pathkit thread-safe?", "docs/guide/index", "immutable"),  # Markdown
+    ("What was the first release of pathkit called?", "blog/index", "Pebble"),  # HTML
+    ("Where is AMI Labs based?", "001_27311eb9970b0850", "Paris"),  # text
+]
+WITH_ASK = ("Does pathkit work on Windows?", "docs/faq/index", "backslashes")  # HTML
+
+
+CACHE = Path(tempfile.mkdtemp(prefix="runtime-smoke-cache-"))
+
+
+class SmokeFailure(Exception):
+    pass
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="runtime-smoke-"))
+    server = None
+    try:
+        venv = work / "venv"
+        install(venv)
+        bin_ = venv / "bin"
+        index = work / "index"
+        step("ingest tests/site and seeds/ (HTML, Markdown, text)")
+        out = run([bin_ / "assistant", "ingest", "--index", index, ROOT / "tests" / "site", ROOT / "seeds"])
+        say(out.stdout.strip().splitlines()[-1])
+        server, url = serve(bin_, index)
+        for question, doc_id, word in OVER_HTTP:
+            answer = post_json(url + "/api/ask", {"question": question})
+            check_answer("POST /api/ask", question, answer, doc_id, word)
+        question, doc_id, word = WITH_ASK
+        answer = json.loads(run([bin_ / "assistant", "ask", "--index", index, "--json", question]).stdout)
+        check_answer("assistant ask --json", question, answer, doc_id, word)
+        missing_package(bin_, index, url)
+        say("runtime smoke passed")
+        return 0
+    except SmokeFailure as exc:
+        print(f"runtime smoke FAILED: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if server:
+            server.terminate()
+            server.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(CACHE, ignore_errors=True)
+
+
+def readme_install() -> str:
+    """The README's run command up to its first `assistant` call: how a user installs."""
+    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("    python3 -m venv .venv"):
+            return line.strip().split(" && .venv/bin/assistant")[0]
+    raise SmokeFailure("README.md has no run command starting with 'python3 -m venv .venv'")
+
+
+def install(venv: Path) -> None:
+    command = readme_install().replace(".venv", str(venv))
+    step(f"install, as the README's run command does: {command}")
+    started = time.monotonic()
+    run(["bash", "-c", command])
+    packages = {normal(p["name"]) for p in json.loads(run([venv / "bin" / "pip", "list", "--format", "json"]).stdout)}
+    if dev := sorted(packages & DEV_TOOLS):
+        raise SmokeFailure(f"dev tools in the runtime venv: {', '.join(dev)}")
+    run([venv / "bin" / "pip", "check"])
+    size = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())
+    say(f"installed in {time.monotonic() - started:.0f} s: {len(packages)} packages, {size / 1e6:,.0f} MB, "
+        "no dev tool among them, pip check clean")
+
+
+def serve(bin_: Path, index: Path) -> tuple[subprocess.Popen[str], str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    step(f"assistant serve on {url}")
+    server = subprocess.Popen([bin_ / "assistant", "serve", "--index", index, "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=environment())
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            said = server.stderr.read() if server.stderr else ""
+            raise SmokeFailure(f"serve ended with {server.returncode}: {said[-2000:]}")
+        try:
+            with urllib.request.urlopen(url + "/api/health", timeout=5) as response:
+                if response.status == 200:
+                    return server, url
+        except OSError:
+            time.sleep(0.5)
+    server.terminate()
+    raise SmokeFailure("serve did not answer /api/health within 120 s")
+
+
+def check_answer(how: str, question: str, answer: dict, doc_id: str, word: str) -> None:
+    cited = [c["doc_id"] for c in answer.get("citations", [])]
+    if answer.get("refused") or not cited or cited[0] != doc_id or word.lower() not in answer["answer"].lower():
+        raise SmokeFailure(f"{how} {question!r}: expected an answer from {doc_id} saying {word!r}, "
+                           f"got {json.dumps(answer)[:600]}")
+    say(f"{how} {question!r} -> {answer['answer']!r} (cites {doc_id})")
+
+
+def missing_package(bin_: Path, index: Path, url: str) -> None:
+    step("lxml_html_clean uninstalled: ingest --rebuild must say so and change nothing")
+    before = get_json(url + "/api/health")
+    run([bin_ / "pip", "uninstall", "-q", "-y", "lxml_html_clean"])
+    result = subprocess.run([bin_ / "assistant", "ingest", "--rebuild", "--index", index, ROOT / "tests" / "site"],
+                            capture_output=True, text=True, env=environment())
+    lines = result.stderr.strip().splitlines()
+    if result.returncode != 1 or len(lines) != 1 or "Traceback" in result.stderr \
+            or "lxml-html-clean" not in lines[0] or "pip install" not in lines[0]:
+        raise SmokeFailure(f"expected exit 1 and one line naming lxml-html-clean and pip install, got exit "
+                           f"{result.returncode}: {result.stderr[-2000:]}")
+    say(f"exit 1: {lines[0]}")
+    time.sleep(1.5)  # a server looks for a newer generation once a second
+    after = get_json(url + "/api/health")
+    if after != before:
+        raise SmokeFailure(f"the index changed: {before} -> {after}")
+    question, doc_id, word = OVER_HTTP[0]
+    check_answer("then POST /api/ask", question, post_json(url + "/api/ask", {"question": question}), doc_id, word)
+
+
+def run(command: list, **kwargs) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, env=environment(), cwd=ROOT,
+                            **kwargs)
+    if result.returncode != 0:
+        raise SmokeFailure(f"`{' '.join(map(str, command))}` exited {result.returncode}:\n"
+                           f"{result.stdout[-2000:]}{result.stderr[-3000:]}")
+    return result
+
+
+def environment() -> dict[str, str]:
+    # A cache of its own: the model's ONNX export is made in this venv (torch, onnx), as a user's first ingest does.
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "XDG_CACHE_HOME": str(CACHE)}
+
+
+def post_json(url: str, body: dict) -> dict:
+    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.load(response)
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.load(response)
+
+
+def normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def step(text: str) -> None:
+    print(f"runtime smoke: {text}", flush=True)
+
+
+def say(text: str) -> None:
+    print(f"  {text}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
