@@ -180,6 +180,37 @@ def test_rate_limits_per_site_and_behind_a_trusted_proxy(seed_index: Path) -> No
         assert int(codes[-1].headers["retry-after"]) > 0 and "Too many questions" in codes[-1].json()["detail"]
 
 
+def ask_on_the_page(url: str, question: str, headers: dict[str, str]) -> str:
+    """The chat page's Ask button, as a reader's browser takes it (a page session joins Gradio's
+    queue, then reads the stream): the conversation's HTML once the answer is complete."""
+    config = httpx.get(f"{url}/config", timeout=30).json()
+    button = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "ask")
+    event = next(i for i, d in enumerate(config["dependencies"]) if [button, "click"] in d["targets"])
+    session = f"s{time.monotonic_ns()}"
+    joined = httpx.post(f"{url}/gradio_api/queue/join", headers=headers, timeout=30,
+                        json={"data": [question, []], "fn_index": event, "trigger_id": button,
+                              "session_hash": session, "event_data": None})
+    assert joined.status_code == 200, joined.text
+    with httpx.stream("GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}, timeout=60) as stream:
+        for line in stream.iter_lines():
+            message = json.loads(line[5:]) if line.startswith("data:") else {}
+            if message.get("msg") == "process_completed":
+                return str(message["output"]["data"][0])
+    raise AssertionError("the page's answer never completed")
+
+
+def test_the_chat_page_limits_each_reader_not_all_readers_together(seed_index: Path) -> None:
+    limits = {"ASSISTANT_RATE_LIMIT_PER_MINUTE": "2", "ASSISTANT_TRUSTED_PROXIES": "127.0.0.1"}
+    with running_server(seed_index, env=limits) as url:
+        def ask(client: str) -> str:
+            return ask_on_the_page(url, "Where is AMI Labs based?", {"X-Forwarded-For": client})
+
+        first = [ask("198.51.100.1") for _ in range(3)]
+        assert ["Paris" in page for page in first] == [True, True, False]
+        assert "Too many questions" in first[2]
+        assert "Paris" in ask("198.51.100.2")  # another reader behind the proxy has questions of their own
+
+
 def test_an_unusable_index_answers_503_until_it_is_built(tmp_path: Path) -> None:
     index = tmp_path / "index"
     with running_server(index, healthy=False) as url:

@@ -73,6 +73,11 @@ def mount_chat_page(app: FastAPI, engine: Engine, settings: Settings,
         yield [render_conversation(answers, topics), [a.to_dict() for a in answers], "",
                *suggestions(related, "Related questions")]
 
+    # Gradio hands a gr.Request only to a parameter whose evaluated annotation is gr.Request, and it
+    # cannot evaluate this module's string annotations (gradio is imported in this function): without
+    # this line `request` is None, and every reader of the page shares one rate limit.
+    respond.__annotations__["request"] = gr.Request
+
     def restart() -> list[Any]:
         return [render_conversation([], topics), [], "", *suggestions(openers, "Try asking")]
 
