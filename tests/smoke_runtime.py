@@ -78,16 +78,16 @@ def main() -> int:
         shutil.rmtree(CACHE, ignore_errors=True)
 
 
-def readme_install() -> str:
-    """The README's run command up to its first `assistant` call: how a user installs."""
-    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+def readme_run_command(readme: str) -> list[str]:
+    """The README's run command, split at its `assistant` calls: [install, "ingest", "serve"]."""
+    for line in readme.splitlines():
         if line.startswith("    python3 -m venv .venv"):
-            return line.strip().split(" && .venv/bin/assistant")[0]
+            return line.strip().split(" && .venv/bin/assistant ")
     raise SmokeFailure("README.md has no run command starting with 'python3 -m venv .venv'")
 
 
 def install(venv: Path) -> None:
-    command = readme_install().replace(".venv", str(venv))
+    command = readme_run_command((ROOT / "README.md").read_text(encoding="utf-8"))[0].replace(".venv", str(venv))
     step(f"install, as the README's run command does: {command}")
     started = time.monotonic()
     run(["bash", "-c", command])
