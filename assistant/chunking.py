@@ -21,7 +21,7 @@ from .config import Settings
 from .types import Article, Chunk
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
-CHUNKER_VERSION = 8  # 8: a plain-text lede's title is the heading after it; 7: sentences over LONGEST_SENTENCE cut
+CHUNKER_VERSION = 9  # 9: a FAQ answer's "A:" is not quoted; 8: a plain-text lede's title is the heading after it
 LONGEST_SENTENCE = 2000
 
 _ABBREVIATIONS = {
@@ -46,6 +46,8 @@ _CONTINUATION = re.compile(r"^[,;:)\]]|^[a-z]")
 # A quotation shorter than this stays one sentence ("Don't work on LLMs. LLMs are a dead end.").
 _SHORT_QUOTE = 120
 _QUESTION_PREFIX = re.compile(r"^(?:Q|Question)\s*[:.)-]\s*", re.IGNORECASE)
+# "A: Yes, ..." in a FAQ entry: the marker is the page's layout, not part of the answer a reader is quoted.
+_ANSWER_PREFIX = re.compile(r"(?:A|Answer)\s*:\s+", re.IGNORECASE)
 _RULE = re.compile(r"^\s*([-*_=])\1{2,}\s*$")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 # "### How do I ...?": a question heading starts a FAQ entry in any article.
@@ -332,6 +334,8 @@ def chunk_sentences(chunk: Chunk, text: str) -> list[tuple[int, int, bool]]:
     them) help retrieval find the passage but are never quoted as an answer, nor is the rest of a
     sentence that a code block interrupted."""
     spans = split_sentences(text, chunk.start, chunk.end)
+    if chunk.kind == "faq":
+        spans = [(m.end() if (m := _ANSWER_PREFIX.match(text, start, end)) else start, end) for start, end in spans]
     return [(start, end, _quotable(text[start:end], chunk.title)
              and not (text[start].islower() and text[max(0, start - 8):start].rstrip().endswith(FENCE)))
             for start, end in spans]

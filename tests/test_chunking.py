@@ -56,6 +56,15 @@ def test_seed_faq_is_detected_as_question_answer_units() -> None:
     assert article.text[a_start:].startswith("World models are") and a_quotable
 
 
+def test_a_faq_answer_is_quoted_without_its_a_marker(tmp_path: Path) -> None:
+    (tmp_path / "faq.txt").write_text("Pathkit notes\n\nQ: Is pathkit thread-safe?\n"
+                                      "A: Yes, paths are immutable. Threads share them freely.\n", encoding="utf-8")
+    article = read_article(tmp_path / "faq.txt")
+    faq = next(c for c in chunk_article(article, Settings()) if c.kind == "faq")
+    quoted = [article.text[start:end] for start, end, quotable in chunk_sentences(faq, article.text) if quotable]
+    assert quoted == ["Yes, paths are immutable.", "Threads share them freely."]
+
+
 def test_markdown_faq_with_question_headings(tmp_path: Path) -> None:
     path = tmp_path / "guide.md"
     path.write_text(
