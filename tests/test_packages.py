@@ -104,7 +104,8 @@ def test_the_readme_run_command_installs_the_runtime_lock_as_check_sh_installs_t
     run = next(line.strip() for line in readme.splitlines() if line.startswith("    python3 -m venv .venv"))
     check = (ROOT / "tests" / "check.sh").read_text(encoding="utf-8")
     for requirements, text in (("requirements.txt", run), ("requirements-dev.txt", check)):
-        assert re.search(rf"pip install -q (--no-compile )?--require-hashes --no-deps -r {re.escape(requirements)}\b", text)
+        locked = rf"pip install -q (--no-compile )?--require-hashes --no-deps -r {re.escape(requirements)}\b"
+        assert re.search(locked, text)
         assert "pip install -q --no-deps --no-build-isolation -e ." in text
     assert "python3 tests/smoke_runtime.py" in check
 
