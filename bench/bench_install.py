@@ -25,7 +25,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from smoke_runtime import readme_run_command  # noqa: E402
+from smoke_runtime import readme_run_command, tree_mb  # noqa: E402
 from webserver import free_port  # noqa: E402
 
 PHASES = ["install", "ingest", "first answer", "total"]
@@ -81,10 +81,6 @@ def venv_facts(venv: Path) -> dict[str, object]:
                                        text=True, check=True).stdout)
     return {"venv MB": round(tree_mb(venv)), "packages": len(listed),
             "largest": ", ".join(f"{n} {mb:.0f}" for n, mb in sorted(sizes.items(), key=lambda x: -x[1])[:6])}
-
-
-def tree_mb(path: Path) -> float:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink()) / 1e6
 
 
 def main() -> None:

@@ -11,11 +11,8 @@ figures; never fails on a timing.
 from __future__ import annotations
 
 import argparse
-import functools
-import json
 import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -23,6 +20,7 @@ import httpx
 from bench_engine import QUESTIONS, percentile, seed_index
 from bench_http import start_server, stop
 from bench_scale import rss_mb
+from webserver import ask_on_the_page
 
 FOLLOW_UP = {"history": [{"question": "What did LeCun start after quitting Meta?",
                           "answer": "The Turing Award winner left to start AMI Labs. [1]"}],
@@ -38,30 +36,8 @@ def follow_up(http: httpx.Client, n: int) -> bool:
 
 
 def chat_page(http: httpx.Client, n: int) -> bool:
-    """The page's route, as a reader's browser takes it: a new page session joins Gradio's queue
-    (the Ask button's event), then reads the answer streamed word by word until it completes."""
-    session = uuid.uuid4().hex[:11]
-    fn_index, trigger = _ask_button(http)
-    joined = http.post("/gradio_api/queue/join", json={"data": [QUESTIONS[n % len(QUESTIONS)], []],
-                                                       "fn_index": fn_index, "trigger_id": trigger,
-                                                       "session_hash": session, "event_data": None})
-    if joined.status_code != 200:
-        return False
-    with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as stream:
-        for line in stream.iter_lines():
-            message = json.loads(line[5:]) if line.startswith("data:") else {}
-            if message.get("msg") == "process_completed":
-                return bool(message.get("success"))
-    return False
-
-
-@functools.cache
-def _ask_button(http: httpx.Client) -> tuple[int, int]:
-    """The page's Ask button and the event it triggers, from the page's config."""
-    config = http.get("/config").json()
-    button = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "ask")
-    event = next(i for i, d in enumerate(config["dependencies"]) if [button, "click"] in d["targets"])
-    return event, button
+    status, completed = ask_on_the_page(http, QUESTIONS[n % len(QUESTIONS)])
+    return status == 200 and bool(completed.get("success"))
 
 
 KINDS: dict[str, Callable[[httpx.Client, int], bool]] = {"question": single, "follow-up": follow_up,

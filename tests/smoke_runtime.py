@@ -39,7 +39,9 @@ OVER_HTTP = [
 WITH_ASK = ("Does pathkit work on Windows?", "docs/faq/index", "backslashes")  # HTML
 
 
-CACHE = Path(tempfile.mkdtemp(prefix="runtime-smoke-cache-"))
+# The run's own user cache (made by main, removed at its end): named here, so that importing this module
+# (the bench and tests read its helpers) creates nothing.
+CACHE = Path(tempfile.gettempdir()) / f"runtime-smoke-cache-{os.getpid()}"
 
 
 class SmokeFailure(Exception):
@@ -48,6 +50,7 @@ class SmokeFailure(Exception):
 
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="runtime-smoke-"))
+    CACHE.mkdir()
     server = None
     try:
         venv = work / "venv"
@@ -95,8 +98,7 @@ def install(venv: Path) -> None:
     if dev := sorted(packages & DEV_TOOLS):
         raise SmokeFailure(f"dev tools in the runtime venv: {', '.join(dev)}")
     run([venv / "bin" / "pip", "check"])
-    size = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())
-    say(f"installed in {time.monotonic() - started:.0f} s: {len(packages)} packages, {size / 1e6:,.0f} MB, "
+    say(f"installed in {time.monotonic() - started:.0f} s: {len(packages)} packages, {tree_mb(venv):,.0f} MB, "
         "no dev tool among them, pip check clean")
 
 
@@ -174,6 +176,11 @@ def post_json(url: str, body: dict) -> dict:
 def get_json(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=30) as response:
         return json.load(response)
+
+
+def tree_mb(path: Path) -> float:
+    """Megabytes of the files under `path` (links not followed)."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink()) / 1e6
 
 
 def normal(name: str) -> str:

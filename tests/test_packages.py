@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from smoke_runtime import DEV_TOOLS, readme_run_command
 
 from assistant import packages
 from assistant.cli import main
@@ -21,7 +22,6 @@ from assistant.packages import normal
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-DEV_TOOLS = {"pytest", "ruff", "mypy", "schemathesis", "playwright", "pip-audit", "uv"}
 ONLY_UNDER_PYTEST = {"assistant/pytest_plugin.py"}  # the plugin is loaded by pytest, which brings pytest
 
 
@@ -100,8 +100,7 @@ def test_the_locks_pin_every_package_with_hashes_and_agree_with_pyproject() -> N
 
 
 def test_the_readme_run_command_installs_the_runtime_lock_as_check_sh_installs_the_dev_lock() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    run = next(line.strip() for line in readme.splitlines() if line.startswith("    python3 -m venv .venv"))
+    run = " && .venv/bin/assistant ".join(readme_run_command((ROOT / "README.md").read_text(encoding="utf-8")))
     check = (ROOT / "tests" / "check.sh").read_text(encoding="utf-8")
     for requirements, text in (("requirements.txt", run), ("requirements-dev.txt", check)):
         locked = rf"pip install -q (--no-compile )?--require-hashes --no-deps -r {re.escape(requirements)}\b"

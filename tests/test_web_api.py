@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from webserver import running_server
+from webserver import ask_on_the_page, running_server
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 ALLOWED = "http://127.0.0.1:9"
@@ -180,30 +180,13 @@ def test_rate_limits_per_site_and_behind_a_trusted_proxy(seed_index: Path) -> No
         assert int(codes[-1].headers["retry-after"]) > 0 and "Too many questions" in codes[-1].json()["detail"]
 
 
-def ask_on_the_page(url: str, question: str, headers: dict[str, str]) -> str:
-    """The chat page's Ask button, as a reader's browser takes it (a page session joins Gradio's
-    queue, then reads the stream): the conversation's HTML once the answer is complete."""
-    config = httpx.get(f"{url}/config", timeout=30).json()
-    button = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "ask")
-    event = next(i for i, d in enumerate(config["dependencies"]) if [button, "click"] in d["targets"])
-    session = f"s{time.monotonic_ns()}"
-    joined = httpx.post(f"{url}/gradio_api/queue/join", headers=headers, timeout=30,
-                        json={"data": [question, []], "fn_index": event, "trigger_id": button,
-                              "session_hash": session, "event_data": None})
-    assert joined.status_code == 200, joined.text
-    with httpx.stream("GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}, timeout=60) as stream:
-        for line in stream.iter_lines():
-            message = json.loads(line[5:]) if line.startswith("data:") else {}
-            if message.get("msg") == "process_completed":
-                return str(message["output"]["data"][0])
-    raise AssertionError("the page's answer never completed")
-
-
 def test_the_chat_page_limits_each_reader_not_all_readers_together(seed_index: Path) -> None:
     limits = {"ASSISTANT_RATE_LIMIT_PER_MINUTE": "2", "ASSISTANT_TRUSTED_PROXIES": "127.0.0.1"}
-    with running_server(seed_index, env=limits) as url:
+    with running_server(seed_index, env=limits) as url, httpx.Client(base_url=url, timeout=60) as http:
         def ask(client: str) -> str:
-            return ask_on_the_page(url, "Where is AMI Labs based?", {"X-Forwarded-For": client})
+            status, completed = ask_on_the_page(http, "Where is AMI Labs based?", {"X-Forwarded-For": client})
+            assert status == 200 and completed, "the page's answer never completed"
+            return str(completed["output"]["data"][0])
 
         first = [ask("198.51.100.1") for _ in range(3)]
         assert ["Paris" in page for page in first] == [True, True, False]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,3 +53,32 @@ def running_server(index: Path, *extra: str, env: dict[str, str] | None = None, 
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def ask_on_the_page(http: httpx.Client, question: str, headers: dict[str, str] | None = None
+                    ) -> tuple[int, dict]:
+    """The chat page's Ask button, as a reader's browser takes it: a new page session joins Gradio's
+    queue, then reads the answer streamed word by word until it completes. The join's status, and
+    the completing message ({} when the join failed or the stream ended first)."""
+    session = uuid.uuid4().hex[:11]
+    fn_index, trigger = _ask_button(http)
+    joined = http.post("/gradio_api/queue/join", headers=headers,
+                       json={"data": [question, []], "fn_index": fn_index, "trigger_id": trigger,
+                             "session_hash": session, "event_data": None})
+    if joined.status_code != 200:
+        return joined.status_code, {}
+    with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as stream:
+        for line in stream.iter_lines():
+            message = json.loads(line[5:]) if line.startswith("data:") else {}
+            if message.get("msg") == "process_completed":
+                return joined.status_code, message
+    return joined.status_code, {}
+
+
+@functools.cache
+def _ask_button(http: httpx.Client) -> tuple[int, int]:
+    """The page's Ask button and the event it triggers, from the page's config."""
+    config = http.get("/config").json()
+    button = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "ask")
+    event = next(i for i, d in enumerate(config["dependencies"]) if [button, "click"] in d["targets"])
+    return event, button
