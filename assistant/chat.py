@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from .people import NOBODY, Cast
 from .terms import STOPWORDS, terms
-from .types import REFUSAL, Turn
+from .types import REFUSAL, TENTATIVE, Turn
 
 _ANAPHORA = re.compile(
     r"\b(he|him|his|she|her|hers|it|its|they|them|their|theirs|this|that|these|those|there|then|"
@@ -26,6 +26,9 @@ _ELLIPSIS = re.compile(r"^\s*(and|but|so|what about|how about|why|why not|how co
 # A name is a run of capitalised words; a possessive ends it ("LeCun's Fundamental AI Research" is two).
 _WORD = r"[A-Z][\w-]*(?:[’'](?!s\b)\w+)*"
 _NAME = re.compile(rf"\b{_WORD}(?:\s+{_WORD})*")
+_PLACE = re.compile(rf"\b(?:in|at|from|near)\s+(?:the\s+)?({_WORD}(?:\s+(?:{_WORD}|\d+))*)")
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_TIME = re.compile(rf"\b(?:in|since|by|on|until)\s+((?:{_MONTH}\s+)?(?:\d{{1,2}},?\s+)?(?:1[89]|20)\d\d)\b")
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|it|its|they|them|their)\b", re.IGNORECASE)
 _PERSONAL = {"he", "him", "his", "she", "her"}
 _PERSON = re.compile(r"\b(he|him|his)\b", re.IGNORECASE)
@@ -40,6 +43,26 @@ def is_follow_up(question: str) -> bool:
     if _ANAPHORA.search(question) or _ELLIPSIS.match(question):
         return True
     return len(terms(question)) <= _SHORT - 1 and not _names(question.strip()[1:])
+
+
+def leans_on_answer(question: str) -> bool:
+    """An elliptical follow-up ("In what year?", "Where is it based?", "What did he say there?"):
+    so few words of its own that its answer is first looked for where the previous answer was."""
+    return is_follow_up(question) and len(terms(question)) <= _SHORT - 1 and not _names(question.strip()[1:])
+
+
+def quoted_text(answer: str, prose: bool = False) -> str:
+    """What an earlier answer quoted, without its `[n]` markers and introduction ("" for a refusal);
+    with `prose`, without the headlines it quoted too (in title case every word looks like a name)."""
+    if answer.startswith(REFUSAL):
+        return ""
+    quotes = [q.strip() for q in re.split(r"\s*\[\d+\]", answer.removeprefix(TENTATIVE))]
+    return " ".join(q for q in quotes if q and not (prose and _title_case(q)))
+
+
+def _title_case(sentence: str) -> bool:
+    words = [w for w in re.findall(r"[A-Za-z][\w’']*", sentence) if len(w) > 3]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
 
 
 def contextualize(question: str, history: Sequence[Turn], who: Cast = NOBODY) -> str:
@@ -67,14 +90,14 @@ def _resolve_pronouns(question: str, previous_question: str, previous_query: str
     question's own "it" meant (the conversation stays on its topic), else by the first new name
     the previous answer introduced that is neither a person nor a place ("What did LeCun start?"
     -> "...start AMI Labs in Paris" -> "Where is it?": AMI Labs). A refusal names nobody."""
-    answer = "" if previous_answer.startswith(REFUSAL) else re.sub(r"\[\d+\]", "", previous_answer)
+    answer = quoted_text(previous_answer, prose=True)
     asked = _names(previous_query)
     mentioned = [m for m in _NAME.finditer(answer) if _person(m.group(0), who)]
     person = _surname(mentioned[-1].group(0), who) if mentioned else next(
         (_surname(n, who) for n in asked if _person(n, who)), asked[0] if asked else who.subject)
-    places = {m.group(1) for m in re.finditer(r"\b(?:in|at|from|near)\s+([A-Z][\w-]*)", answer)}
+    places = [m.group(1) for m in _PLACE.finditer(answer) if not re.match(_MONTH, m.group(1))]
     introduced = [n for n in _names(answer) if n.lower() not in previous_query.lower()
-                  and not _person(n, who) and n not in places]
+                  and not _person(n, who) and n not in {p.split()[0] for p in places}]
     carried = [n for n in asked if n.lower() not in previous_question.lower() and not _person(n, who)] \
         if _THING.search(previous_question) else []
     thing = (carried or introduced or asked[-1:] or [""])[0]
@@ -87,7 +110,14 @@ def _resolve_pronouns(question: str, previous_question: str, previous_query: str
             return word
         return target + ("'s" if lower in _POSSESSIVE else "")
 
-    return _PRONOUN.sub(replace, question)
+    resolved = _PRONOUN.sub(replace, question)
+    # "there" and "then": the place and the time the previous answer named last.
+    times = [m.group(1) for m in _TIME.finditer(answer)]
+    if places:
+        resolved = re.sub(r"\bthere\b", f"at {places[-1]}", resolved, flags=re.IGNORECASE)
+    if times:
+        resolved = re.sub(r"\bthen\b", f"in {times[-1]}", resolved, flags=re.IGNORECASE)
+    return resolved
 
 
 def _person(name: str, who: Cast) -> bool:

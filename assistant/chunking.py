@@ -21,7 +21,8 @@ from .config import Settings
 from .types import Article, Chunk
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
-CHUNKER_VERSION = 9  # 9: a FAQ answer's "A:" is not quoted; 8: a plain-text lede's title is the heading after it
+# 10: a headline that states a fact is quotable, irregular past forms fold to their verb (terms.py)
+CHUNKER_VERSION = 10
 LONGEST_SENTENCE = 2000
 
 _ABBREVIATIONS = {
@@ -52,6 +53,11 @@ _RULE = re.compile(r"^\s*([-*_=])\1{2,}\s*$")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 # "### How do I ...?": a question heading starts a FAQ entry in any article.
 _QUESTION_HEADING = re.compile(r"^\s{0,3}#{2,4}\s+.+\?\s*$")
+# A verb that makes a headline a statement: a common finite verb, or a past tense ("Quit", "Called", "Fined").
+_HEADLINE_VERB = re.compile(
+    r"\b(?:is|are|was|were|has|have|had|will|would|can|could|says|said|quits?|left|leaves|calls|makes|made|gets|got|"
+    r"wins|won|beats|takes|took|puts|goes|went|becomes|became|shows|reveals|warns|wants|[a-z]{3,}ed)\b",
+    re.IGNORECASE)
 # A fenced code block (stored text of HTML and Markdown articles): one unit, never split, never quoted.
 FENCE = "```"
 _ITEM_MARKER = re.compile(r"\s*(?:[-*•]|>)\s+")
@@ -343,7 +349,15 @@ def chunk_sentences(chunk: Chunk, text: str) -> list[tuple[int, int, bool]]:
 
 def _quotable(sentence: str, title: str) -> bool:
     """A question asks rather than states, a lead-in ("..., as follows:") points at what follows, a
-    headline names a story rather than tells it, and code is shown, never quoted as prose."""
-    headline = sentence.strip() == title or title.endswith("…") and sentence.startswith(title[:-1])
+    headline that names a story ("Internal Contradictions at Meta") rather than tells it ("Yann LeCun
+    Just Quit Meta and Called LLMs a 'Dead End'") is not an answer, a lede cut short in the title
+    repeats the sentence after it, and code is shown, never quoted as prose."""
+    headline = sentence.strip() == title and not _states(title) \
+        or title.endswith("…") and sentence.startswith(title[:-1])
     return not sentence.rstrip("\"”’')").endswith(("?", ":")) and not headline \
         and not sentence.startswith(FENCE) and not _MD_HEADING.match(sentence)
+
+
+def _states(headline: str) -> bool:
+    """A headline of at least five words with a verb in it tells its story as a sentence."""
+    return len(headline.split()) >= 5 and bool(_HEADLINE_VERB.search(headline))

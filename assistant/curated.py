@@ -148,8 +148,10 @@ class CuratedFaq:
 def curated_answer(entry: CuratedEntry, question: str) -> Answer:
     """What a reader asking `question` gets from a matching entry."""
     if entry.kind == OUT_OF_SCOPE or entry.answer is None:
-        return Answer(question, entry.reply or DEFAULT_REPLY, True, [], curated=True)
-    return Answer(question, entry.answer.answer, False, list(entry.answer.citations), curated=True)
+        return Answer(question, entry.reply or DEFAULT_REPLY, True, [], curated=True, confidence=1.0)
+    # The site owner read and published it: it is shown as an answer.
+    return Answer(question, entry.answer.quoted, False, list(entry.answer.citations), curated=True, confidence=1.0,
+                  confident=True)
 
 
 def _asked_with(question: str) -> str:

@@ -97,7 +97,8 @@ def accept(store: FeedbackStore, assistant: Assistant, item_id: int, question: s
     if given is None or given.refused or not given.citations:
         raise UserInputError(f"Rating {item_id}'s answer is a refusal: there is nothing to publish; reject it, "
                              "or mark it out of scope with `assistant faq reject --out-of-scope`.")
-    answer = _renumbered(Answer(question or group.question, answer_text or given.answer, False, given.citations))
+    answer = _renumbered(Answer(question or group.question, answer_text or given.quoted, False, given.citations,
+                                confident=True))
     if answer_text and answer.support() < 1.0:
         raise UserInputError("Every sentence of --answer must be quoted, as written, from a passage it cites with "
                              "its [n] (the same check as the assistant's own answers).")
@@ -113,7 +114,7 @@ def _renumbered(answer: Answer) -> Answer:
     numbers = {old: new for new, old in enumerate((n for n in used if n in by_n), start=1)}
     text = re.sub(r"\[(\d+)\]", lambda m: f"[{numbers.get(int(m.group(1)), m.group(1))}]", answer.answer)
     citations = [replace(by_n[old], n=new) for old, new in numbers.items()]
-    return Answer(answer.question, text, answer.refused, citations)
+    return Answer(answer.question, text, answer.refused, citations, confident=answer.confident)
 
 
 def reject(store: FeedbackStore, assistant: Assistant, item_id: int, out_of_scope: bool = False,

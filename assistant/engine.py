@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .answer import Answerer, ExtractiveAnswerer
-from .chat import contextualize
+from .chat import contextualize, leans_on_answer, quoted_text
 from .config import Settings
 from .curated import CuratedFaq, curated_answer
 from .errors import UserInputError
@@ -104,6 +104,15 @@ class Assistant:
         history = list(history)[-self.settings.max_history_turns :]
         query = contextualize(question, history, self.retriever.cast())
         retrieval = self.retriever.retrieve(query)
+        earlier = quoted_text(history[-1].answer) if history and leans_on_answer(question) else ""
+        found = self.retriever.retrieve(earlier) if earlier else None
+        if found is not None and found.passages:
+            # An elliptical follow-up is first looked for where the previous answer was: the
+            # passage it quoted (found by its own words) leads, then the rest as retrieved.
+            keep = [i for i, p in enumerate(retrieval.passages) if p.chunk.id != found.passages[0].chunk.id]
+            keep = keep[: self.settings.top_k - 1]
+            retrieval = replace(retrieval, passages=[found.passages[0], *(retrieval.passages[i] for i in keep)],
+                                sentence_ids=[found.sentence_ids[0], *(retrieval.sentence_ids[i] for i in keep)])
         if not history and query != question:
             # A first question's "he" may mean the articles' subject or someone the question
             # leaves implicit: keep whichever reading the articles support better.

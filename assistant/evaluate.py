@@ -11,12 +11,13 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from .calibration import Judged, expected_error
 from .config import Settings
 from .errors import AssistantError, UserInputError
 from .evalcases import Case, CaseTurn, load_cases
@@ -102,6 +103,16 @@ class TurnResult:
         return self.turn.expect.refused is True
 
     @property
+    def judged(self) -> tuple[float | None, bool] | None:
+        """(confidence, right) of an answer that is not a refusal, on a turn whose rightness is known:
+        it names a fact, or it is out of scope (where any answer is wrong)."""
+        if self.answer is None or self.answer.refused:
+            return None
+        if self.expected_refusal:
+            return self.answer.confidence, False
+        return None if self.answer_correct is None else (self.answer.confidence, self.answer_correct)
+
+    @property
     def ranked(self) -> bool:
         """Counts toward hit@k and MRR: expects sources and got an answer."""
         return self.answer is not None and bool(self.turn.expect.sources) and not self.expected_refusal
@@ -136,6 +147,14 @@ class Metrics:
     refusal_recall: float | None = None
     # Share of in-scope turns (not expected to be refused) that were refused.
     false_refusal_rate: float | None = None
+    # Share of confident answers (on turns naming a fact, or out of scope) whose text holds the fact.
+    confident_precision: float | None = None
+    # Share of in-scope turns naming a fact that got a confident answer.
+    coverage: float | None = None
+    # Share of out-of-scope turns answered confidently (the rest are refused or tentative).
+    out_of_scope_confident: float | None = None
+    # Mean gap between confidence and rightness over confidence buckets (`calibration.expected_error`).
+    calibration_error: float | None = None
     # Share of multi-turn cases in which every turn passed.
     conversations: float | None = None
     citation_precision: float | None = None
@@ -153,6 +172,14 @@ class SuiteResult:
     metrics: Metrics
     seconds: float
     about: dict[str, Any] = field(default_factory=dict)
+
+    def judged(self) -> list[Judged]:
+        """(confidence, right) of every judged answer that carries a confidence."""
+        return with_confidence(t.judged for r in self.results for t in r.turns)
+
+
+def with_confidence(pairs: Iterable[tuple[float | None, bool] | None]) -> list[Judged]:
+    return [(c, right) for c, right in filter(None, pairs) if c is not None]
 
 
 def judge(turn: CaseTurn, answer: Answer, latency_ms: float) -> TurnResult:
@@ -293,6 +320,15 @@ def metrics(results: list[CaseResult], k: int) -> Metrics:
         m.refusal_precision = sum(t.expected_refusal for t in refused) / len(refused)
     if expected:
         m.refusal_recall = sum(t.answer is not None and t.answer.refused for t in expected) / len(expected)
+        m.out_of_scope_confident = sum(t.answer is not None and t.answer.confident for t in expected) / len(expected)
+    judged = [(t.answer, j) for t in turns if t.answer is not None and (j := t.judged) is not None]
+    confident = [right for answer, (_, right) in judged if answer.confident]
+    if confident:
+        m.confident_precision = sum(confident) / len(confident)
+    if facts:
+        m.coverage = sum(t.answer is not None and t.answer.confident for t in turns
+                         if t.answer_correct is not None) / len(facts)
+    m.calibration_error = expected_error(with_confidence(j for _, j in judged))
     precisions = [t.citation_precision for t in turns if t.citation_precision is not None]
     supports = [t.support for t in turns if t.support is not None]
     m.citation_precision = statistics.fmean(precisions) if precisions else None

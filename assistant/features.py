@@ -34,6 +34,7 @@ SENTENCE_FEATURES = (
     "faq_lead",  # the first sentence of a FAQ answer inherits how well the entry's question matches
     "short",  # a sentence under 40 characters ("Unlikely.", "It's about the same.")
     "novel",  # the rarest word the sentence adds to the question (its IDF over the corpus maximum)
+    "headline",  # the article's title, quoted as a sentence: it sums up the story and repeats its words
 )
 _BM25_K1, _BM25_B, _BM25_AVGDL = 1.2, 0.75, 18.0
 _SHORT = 40
@@ -96,6 +97,7 @@ class FeatureBuilder:
                     "short": float(len(sentence) < _SHORT),
                     "novel": max((retrieval.idf(t) for t in sentence_terms if t not in retrieval.term_weights),
                                  default=0.0) / retrieval.unseen_idf,
+                    "headline": float(sentence == passage.chunk.title),
                 }
                 answered += faq
                 found.append(Candidate(i, rank, row.start, row.end, sentence,

@@ -70,7 +70,8 @@ class NaiveAssistant:
             sentences.append(f"{text[start:end]} [{c.n}]")
         total = (time.perf_counter() - started) * 1000
         return Answer(question=question, answer=" ".join(sentences), refused=False, citations=citations,
-                      timings_ms={"retrieve": total, "answer": 0.0, "total": total}, search_query=question)
+                      timings_ms={"retrieve": total, "answer": 0.0, "total": total}, search_query=question,
+                      confident=True)  # it shows every answer as one; it has no model of its own certainty
 
     def _citation(self, n: int, hit: Any) -> Citation:
         node = hit.node

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 
-from .types import Answer, Citation
+from .types import TENTATIVE, Answer, Citation
 
 
 def _width() -> int:
@@ -15,7 +15,10 @@ def _width() -> int:
 
 def render_answer(answer: Answer, sources: bool = True) -> str:
     width = _width()
-    lines = [textwrap.fill(answer.answer, width)]
+    if answer.tentative:  # the introduction on its own line, the quote set in below it
+        lines = [TENTATIVE, textwrap.fill(answer.quoted, width, initial_indent="  > ", subsequent_indent="    ")]
+    else:
+        lines = [textwrap.fill(answer.answer, width)]
     if answer.refused and answer.citations:
         lines.append("\nNearest passages (they do not answer the question):")
     if sources or answer.refused:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+from .calibration import calibration_table, risk_coverage
 from .config import Settings
 from .errors import UserInputError
 from .evaluate import CaseResult, Metrics, SuiteResult
@@ -18,7 +19,9 @@ from .types import Answer
 _METRIC_LABELS = {
     "pass_rate": "pass rate", "answer_accuracy": "answer accuracy", "hit_at_1": "hit@1", "hit_at_k": "hit@k",
     "mrr": "MRR", "refusal_precision": "refusal precision", "refusal_recall": "refusal recall",
-    "false_refusal_rate": "false refusal rate", "conversations": "conversations passed",
+    "false_refusal_rate": "false refusal rate", "confident_precision": "confident precision",
+    "coverage": "coverage (confident)", "out_of_scope_confident": "out of scope, confident",
+    "calibration_error": "calibration error", "conversations": "conversations passed",
     "citation_precision": "citation precision", "answer_support": "answer support",
     "latency_p50_ms": "latency p50 (ms)", "latency_p95_ms": "latency p95 (ms)", "latency_max_ms": "latency max (ms)",
 }
@@ -56,7 +59,21 @@ def summary(suite: SuiteResult) -> str:
     m = suite.metrics
     parts = [f"{m.passed}/{m.cases} cases passed ({suite.engine}, k={suite.k}, {suite.seconds:.1f} s)"]
     parts += [f"{label}: {_value(getattr(m, key))}" for key, label in _METRIC_LABELS.items()]
-    return "\n".join(parts)
+    return "\n".join(parts + confidence_tables(suite))
+
+
+def confidence_tables(suite: SuiteResult) -> list[str]:
+    """The calibration and risk-coverage tables of the suite's judged answers (none without confidences)."""
+    judged = suite.judged()
+    if not judged:
+        return []
+    lines = ["", f"calibration ({len(judged)} judged answers: turns naming a fact, or out of scope)",
+             "  confidence   answers  mean conf.  share right"]
+    lines += [f"  {b.low:.2f}-{b.high:.2f}  {b.answers:>9}  {_value(b.mean_confidence):>10}"
+              f"  {_value(b.share_right):>11}" for b in calibration_table(judged)]
+    lines += ["", "risk-coverage (answering only from a confidence cut)", "  cut   coverage  risk  answers"]
+    lines += [f"  {o.cut:.2f}  {o.coverage:>8.2f}  {_value(o.risk):>4}  {o.kept:>7}" for o in risk_coverage(judged)]
+    return lines
 
 
 def comparison(suites: list[SuiteResult]) -> str:
@@ -87,6 +104,8 @@ def _suite_dict(suite: SuiteResult) -> dict[str, Any]:
         "seconds": round(suite.seconds, 3),
         "about": suite.about,
         "metrics": asdict(suite.metrics),
+        "calibration": [asdict(b) for b in calibration_table(suite.judged())],
+        "risk_coverage": [asdict(o) for o in risk_coverage(suite.judged())],
         "cases": [
             {
                 **r.case.to_dict(),
@@ -136,6 +155,7 @@ def write_markdown(suite: SuiteResult, path: Path) -> None:
              f"**{m.passed}/{m.cases} cases passed** in {suite.seconds:.1f} s.", "",
              "| metric | value |", "|---|---|"]
     lines += [f"| {label} | {_value(getattr(m, key))} |" for key, label in _METRIC_LABELS.items()]
+    lines += ["", "```", *confidence_tables(suite)[1:], "```"] if suite.judged() else []
     lines += ["", "## Cases (failures first)", "", "| case | verdict | cited | why |", "|---|---|---|---|"]
     for result in sorted(suite.results, key=lambda r: r.passed):
         why = result.reason.replace("|", "\\|")

@@ -29,12 +29,26 @@ happen happened happens role main mean means meant way ways give gives given go 
 """.split())
 
 
+# Irregular past forms a stemmer leaves alone, folded to their verb: "Which company did he leave?"
+# finds "left Meta". Forms that are also other common words ("found", "saw", "lay", "felt") are not.
+IRREGULAR = {form: verb for verb, forms in {
+    "leave": "left", "begin": "began begun", "build": "built", "buy": "bought", "bring": "brought",
+    "come": "came", "choose": "chose chosen", "give": "gave", "grow": "grew grown", "hold": "held",
+    "keep": "kept", "know": "knew known", "lead": "led", "lose": "lost", "meet": "met", "pay": "paid",
+    "run": "ran", "see": "seen", "sell": "sold", "send": "sent", "spend": "spent", "take": "took taken",
+    "teach": "taught", "win": "won", "write": "wrote written", "speak": "spoke spoken", "become": "became",
+    "break": "broke broken", "understand": "understood", "rise": "rose risen", "fall": "fell fallen",
+    "drive": "drove driven", "draw": "drew drawn", "throw": "threw thrown", "steal": "stole stolen",
+}.items() for form in forms.split()}
+
+
 @functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """Snowball (Porter 2) stem, with possessives dropped and acronym plurals ("LLMs") folded."""
+    """Snowball (Porter 2) stem, with possessives dropped, acronym plurals ("LLMs") and irregular
+    past forms ("left", "spoke") folded."""
     if word.endswith("'s"):
         word = word[:-2]
-    word = word.replace("'", "")
+    word = IRREGULAR.get(word.replace("'", ""), word.replace("'", ""))
     stemmed = _stemmer().stemWord(word)
     if stemmed == word and len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]

@@ -12,6 +12,8 @@ from typing import Any
 
 # How a refusal begins (the answerer adds what the articles cover nearby).
 REFUSAL = "The articles don't answer that question."
+# How a tentative answer (not refused, not confident) introduces its quote.
+TENTATIVE = "The closest the articles come, which may not answer your question:"
 # A sentence's citation marker, with the space before it.
 CITATION_MARK = re.compile(r"\s*\[\d+\]")
 _AFTER_MARK = re.compile(r"(?<=\])\s+")
@@ -98,6 +100,20 @@ class Answer:
     search_query: str = ""
     # True when the answer (or the refusal) is an entry of the site owner's curated FAQ.
     curated: bool = False
+    # The calibrated probability that the answer text holds what was asked (on a refusal: that the
+    # best quote would have); None where no model judged it (the naive baseline).
+    confidence: float | None = None
+    # The answer is shown as an answer; False on refusals and on tentative answers (`TENTATIVE`).
+    confident: bool = False
+
+    @property
+    def tentative(self) -> bool:
+        return not self.refused and not self.confident
+
+    @property
+    def quoted(self) -> str:
+        """The answer's cited sentences, without a tentative answer's introduction."""
+        return self.answer.removeprefix(TENTATIVE).lstrip() if self.tentative else self.answer
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -108,12 +124,14 @@ class Answer:
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "search_query": self.search_query,
             "curated": self.curated,
+            "confident": self.confident,
+            "confidence": None if self.confidence is None else round(self.confidence, 3),
         }
 
     def support(self) -> float:
         """Share of answer sentences that occur, as written, in a passage they cite: 1.0 when every
         sentence is grounded."""
-        sentences = [s for s in _AFTER_MARK.split(self.answer.strip()) if s]
+        sentences = [s for s in _AFTER_MARK.split(self.quoted.strip()) if s]
         by_n = {c.n: c.text for c in self.citations}
         supported = 0
         for sentence in sentences:
@@ -137,4 +155,6 @@ class Answer:
             timings_ms=dict(data.get("timings_ms", {})),
             search_query=data.get("search_query", ""),
             curated=bool(data.get("curated", False)),
+            confidence=None if data.get("confidence") is None else float(data["confidence"]),
+            confident=bool(data.get("confident", False)),
         )

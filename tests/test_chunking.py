@@ -205,13 +205,22 @@ def test_a_related_reading_link_list_is_not_content() -> None:
     assert any(c.text.startswith("LeCun's departure marks") for c in chunks)
 
 
-def test_the_headline_helps_retrieval_but_is_never_quoted() -> None:
+def test_a_headline_that_states_a_fact_is_quoted_like_any_sentence_and_a_label_is_not(tmp_path: Path) -> None:
     article = read_article(SEEDS[1])
     first = chunk_article(article, Settings())[0]
     assert first.text.startswith(article.title)
     spans = chunk_sentences(first, article.text)
-    assert article.text[spans[0][0]:spans[0][1]] == article.title and not spans[0][2]
+    assert article.text[spans[0][0]:spans[0][1]] == article.title and spans[0][2]  # "... Just Quit Meta and ..."
     assert article.text[spans[1][0]:spans[1][1]].startswith("The Turing Award winner") and spans[1][2]
+    for headline, states in [("Internal Contradictions at Meta Platforms Today", False),
+                             ("Yann LeCun: From Pioneer to Skeptic", False),
+                             ("Python Frequently Asked Questions", False),
+                             ("The EU Just Fined Meta $1.3 Billion", True), ("Meta Says Llama Will Stay Open", True)]:
+        (tmp_path / "h.txt").write_text(f"{headline}\n\nBody text of the story goes here.\n", encoding="utf-8")
+        story = read_article(tmp_path / "h.txt")
+        lead = chunk_article(story, Settings())[0]
+        start, end, quotable = chunk_sentences(lead, story.text)[0]
+        assert (story.text[start:end], quotable) == (headline, states)
 
 
 def test_sentences_survive_real_text_abbreviations_versions_urls_code_and_ellipses() -> None:

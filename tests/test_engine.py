@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.chat import contextualize, is_follow_up
+from assistant.chat import contextualize, is_follow_up, leans_on_answer
 from assistant.errors import UserInputError
 from assistant.people import Cast, cast, main_subject
-from assistant.types import REFUSAL, Answer, Turn
+from assistant.types import REFUSAL, TENTATIVE, Answer, Turn
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -27,6 +27,10 @@ def assert_contract(answer: Answer) -> None:
         assert used == set(listed) and used
         sentences = re.split(r"(?<=\])\s+", answer.answer.strip())
         assert all(re.search(r"\[\d+\]$", s) for s in sentences), "every sentence ends with its citation"
+    # Three outcomes: confident, tentative (introduced as such), refused (never confident).
+    assert answer.confidence is not None and 0.0 <= answer.confidence <= 1.0
+    assert not (answer.refused and answer.confident)
+    assert answer.answer.startswith(TENTATIVE) == answer.tentative
     for c in answer.citations:
         source = (SEEDS / f"{c.doc_id}.txt").read_text(encoding="utf-8")
         assert source[c.start:c.end] == c.text
@@ -74,10 +78,10 @@ def test_out_of_scope_questions_are_refused_not_guessed(seed_assistant, question
 
 def test_the_answer_is_the_sentence_that_says_the_fact_and_nothing_more(seed_assistant) -> None:
     started = seed_assistant.ask("What company did LeCun start after quitting Meta?")
-    assert started.answer == "The Turing Award winner left to start AMI Labs in Paris. [1]"
+    assert started.quoted == "The Turing Award winner left to start AMI Labs in Paris. [1]"
     # Inside a quotation of several sentences, the one that answers, not the quote's first.
     quoted = seed_assistant.ask("What did LeCun say about tokens being in discrete space?")
-    assert quoted.answer.startswith("“They are just token generators")
+    assert quoted.quoted.startswith("“They are just token generators")
     assert "I am not interested anymore" not in quoted.answer
     # A dated reference line answers "when".
     dated = seed_assistant.ask("On what exact date did LeCun post his advice to students on X?")
@@ -166,6 +170,49 @@ def test_a_conversation_follows_the_person_the_last_answer_named(seed_assistant)
     assert "Hinton" in first.answer
     second = seed_assistant.ask("What did he do in 2023?", [Turn(first.question, first.answer)])
     assert "Hinton" in second.search_query and "Google" in second.answer
+    assert_contract(second)
+
+
+def test_confidence_decides_between_a_confident_and_a_tentative_answer_and_refusals_are_never_confident(
+        seed_assistant) -> None:
+    model = seed_assistant.answerer.model
+    answers = [seed_assistant.ask(q) for q in (
+        "How many hours has a four-year-old child been awake?", "Where is AMI Labs based?",
+        "What exactly are world models?", "Which company's approach is LeCun's said to stand in contrast to?",
+        "What does LeCun think of Bitcoin?", "Who won the 2022 World Cup?", "How old is LeCun?")]
+    for answer in answers:
+        assert_contract(answer)
+        assert answer.confident == (not answer.refused and answer.confidence >= model.confident_from)
+        data = answer.to_dict()
+        assert (data["confident"], data["confidence"]) == (answer.confident, round(answer.confidence, 3))
+    outcomes = {("refused" if a.refused else "confident" if a.confident else "tentative") for a in answers}
+    assert outcomes == {"refused", "confident", "tentative"}, [(a.question, a.confidence) for a in answers]
+    # The more sure answers are the right ones: both stated facts above the refusals' best quotes.
+    assert min(a.confidence for a in answers[:2]) > max(a.confidence for a in answers if a.refused)
+
+
+def test_there_and_then_in_a_follow_up_mean_the_place_and_the_time_the_previous_answer_named() -> None:
+    who = cast(p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt"))
+    spoke = Turn("Where did LeCun speak about LLMs?", "Speaking at the NVIDIA GTC 2025 event, LeCun said so. [1]")
+    assert contextualize("What did he say there?", [spoke], who) == "What did LeCun say at NVIDIA GTC 2025?"
+    posted = Turn("When did LeCun tell students to avoid LLMs?",
+                  f"{TENTATIVE} In a post on X in June 2024, LeCun bluntly advised students. [1]")
+    assert contextualize("Where was he then?", [posted], who).startswith("Where was LeCun in June 2024?")
+    assert leans_on_answer("In what year?") and leans_on_answer("Where is it based?")
+    assert not leans_on_answer("And Google?") and not leans_on_answer("What is the Llama ecosystem worth to Meta?")
+
+
+def test_an_elliptical_follow_up_is_answered_from_the_previous_answers_passage_first(seed_assistant) -> None:
+    first = seed_assistant.ask("What did LeCun start after quitting Meta?")
+    assert "AMI Labs" in first.answer
+    history = [Turn(first.question, first.answer)]
+    retrieval = seed_assistant.retrieve("Where is it based?", history)
+    lead = first.citations[0]
+    # The passage the previous answer quoted comes first, then the rest as retrieved for "Where is AMI Labs based?".
+    quoted = lead.text[lead.spans[0][0] - lead.start: lead.spans[0][1] - lead.start]
+    assert "AMI Labs" in quoted and quoted in retrieval.passages[0].chunk.text
+    second = seed_assistant.ask("Where is it based?", history)
+    assert "Paris" in second.quoted
     assert_contract(second)
 
 

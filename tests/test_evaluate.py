@@ -13,8 +13,9 @@ from click.testing import CliRunner
 from assistant.cli import main
 from assistant.errors import UserInputError
 from assistant.evalcases import load_cases
-from assistant.evaluate import CaseResult, judge, metrics
-from assistant.types import Answer, Citation
+from assistant.evaluate import CaseResult, SuiteResult, judge, metrics
+from assistant.reports import confidence_tables
+from assistant.types import TENTATIVE, Answer, Citation
 
 ROOT = Path(__file__).resolve().parent.parent
 A001 = "001_27311eb9970b0850"
@@ -154,6 +155,40 @@ def test_answer_expectations_judge_the_answer_text_not_its_passages(tmp_path: Pa
     assert m.answer_accuracy == pytest.approx(3 / 6)
     assert m.false_refusal_rate == pytest.approx(1 / 6)  # q4, of six in-scope turns
     assert m.conversations == 0.0
+
+
+def test_confidence_metrics_judge_confident_answers_on_their_text_and_count_out_of_scope_ones_wrong(
+        tmp_path: Path) -> None:
+    cases = load_cases([write(tmp_path, "c.yaml", """cases:
+  - {id: sure-right, question: q1, expect: {answer_contains_any: [Paris]}}
+  - {id: sure-wrong, question: q2, expect: {answer_contains_any: [Paris]}}
+  - {id: unsure-right, question: q3, expect: {answer_contains_any: [Paris]}}
+  - {id: refused, question: q4, expect: {answer_contains_any: [Paris]}}
+  - {id: oos-sure, question: q5, expect: {refused: true}}
+  - {id: oos-unsure, question: q6, expect: {refused: true}}
+  - {id: oos-refused, question: q7, expect: {refused: true}}
+""")])
+    passage = citation(1, A001, "LeCun left Meta. AMI Labs is in Paris.")
+
+    def said(text: str, confidence: float, confident: bool) -> Answer:
+        return Answer("q", text, False, [passage], confidence=confidence, confident=confident)
+
+    no = Answer("q", "The articles don't answer that question.", True, [], confidence=0.1)
+    answers = [said("AMI Labs is in Paris. [1]", 0.97, True), said("LeCun left Meta. [1]", 0.96, True),
+               said(f"{TENTATIVE} AMI Labs is in Paris. [1]", 0.6, False), no,
+               said("LeCun left Meta. [1]", 0.95, True), said(f"{TENTATIVE} LeCun left Meta. [1]", 0.3, False), no]
+    results = [CaseResult(case, [judge(case.turns[0], a, 1.0)]) for case, a in zip(cases, answers, strict=True)]
+    m = metrics(results, k=3)
+    assert m.confident_precision == pytest.approx(1 / 3)  # right: q1; wrong: q2, and q5 (out of scope)
+    assert m.coverage == pytest.approx(2 / 4)  # q1, q2 of the four turns naming a fact
+    assert m.answer_accuracy == pytest.approx(2 / 4)  # q1 and the tentative q3 say it
+    assert m.out_of_scope_confident == pytest.approx(1 / 3) and m.refusal_recall == pytest.approx(1 / 3)
+    suite = SuiteResult("ours", 3, results, m, 1.0)
+    judged = sorted(suite.judged())
+    assert judged == [(0.3, False), (0.6, True), (0.95, False), (0.96, False), (0.97, True)]  # refusals are not judged
+    table = confidence_tables(suite)
+    assert "  0.95-1.00          3        0.96         0.33" in table
+    assert "  0.50      0.80  0.50        4" in table  # from 0.5 up: 4 of 5 answers kept, 2 of them wrong
 
 
 def test_answer_support_checks_each_sentence_against_its_citation() -> None:

@@ -77,6 +77,11 @@ class AnswerModel(BaseModel):
     timings_ms: dict[str, float]
     search_query: str = Field(description="The question as searched, after a follow-up was read in context.")
     curated: bool = Field(False, description="True when the answer (or refusal) is the site owner's curated FAQ entry.")
+    confident: bool = Field(False, description="True when the answer is shown as an answer; false on refusals and on "
+                            "tentative answers, whose text starts 'The closest the articles come, which may not "
+                            "answer your question:'.")
+    confidence: float | None = Field(None, ge=0, le=1, description="The calibrated probability that the answer text "
+                                     "holds what was asked (on a refusal: that the nearest quote would have).")
 
 
 # A reader's comment on an answer, in characters at most.

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 
 from ..chunking import FENCE, Line, line_roles
 from ..curated import CuratedEntry
-from ..types import Answer, Article, Citation
+from ..types import TENTATIVE, Answer, Article, Citation
 
 if TYPE_CHECKING:
     from ..curation import ReviewGroup  # curation renders its HTML export here
@@ -210,7 +210,7 @@ def render_conversation(answers: Sequence[Answer], topics: Sequence[str], pendin
 def _turn_html(i: int, answer: Answer, topics: Sequence[str]) -> str:
     anchors = {c.n: f"s{i}-{c.n}" for c in answer.citations}
 
-    text = _cited(html.escape(answer.answer), {n: f"#{a}" for n, a in anchors.items()},
+    text = _cited(html.escape(answer.quoted), {n: f"#{a}" for n, a in anchors.items()},
                   ' class="cite" aria-label="source {n}"')
     if answer.refused:
         few = len(topics) <= _TOPICS_LISTED
@@ -221,8 +221,12 @@ def _turn_html(i: int, answer: Answer, topics: Sequence[str]) -> str:
                  f'{html.escape(listed)}{stop}</p>' if covered else "")
         body = f'<div class="refusal" data-refused="true"><p class="text">{text}</p>{cover}'
         heading = "Nearest passages: they do not answer the question"
+    elif answer.tentative:
+        body = (f'<div class="answer tentative" data-confident="false"><p class="hedge">{html.escape(TENTATIVE)}</p>'
+                f'<p class="text">{text}</p>')
+        heading = "Closest passages: they may not answer the question"
     else:
-        body = f'<div class="answer"><p class="text">{text}</p>'
+        body = f'<div class="answer" data-confident="true"><p class="text">{text}</p>'
         heading = "Sources"
     sources = ""
     if answer.citations:

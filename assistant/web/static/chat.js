@@ -28,7 +28,9 @@ new MutationObserver(() => {
     const last = done[done.length - 1];
     const text = last.querySelector(".text, p").textContent;
     live.textContent = last.classList.contains("refusal") ? "No answer in the articles: " + text
-      : last.classList.contains("error") ? text : "Answer: " + text;
+      : last.classList.contains("error") ? text
+      : last.classList.contains("tentative") ? "Not sure. " + last.querySelector(".hedge").textContent + " "
+        + last.querySelector(".text").textContent : "Answer: " + text;
   }
   turns = all.length;
   answered = done.length;
