@@ -21,10 +21,10 @@ history. It prints the fitted dicts (paste them into answer.py) and, for each mo
 on the tuning turns and in 5-fold cross-validation. The frozen sets (evals/dev-frozen.yaml,
 evals/holdout.yaml, evals/fresh-frozen.yaml) are never read here.
 
-    python bench/fit_answer.py [--index DIR] [--l2 0.001] [--part all|confidence]
+    python bench/fit_answer.py [--index DIR] [--l2 0.001] [--part all|refusal|confidence]
 
-`--part confidence` keeps the sentence and refusal weights in answer.py and fits the confidence
-model and the cuts on top of them.
+`--part refusal` keeps the sentence weights in answer.py and fits the refusal and confidence models
+on top of them; `--part confidence` keeps both and fits the confidence model and the cuts.
 """
 
 from __future__ import annotations
@@ -255,7 +255,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", type=Path, help="an index of seeds/ (default: build one in a temp folder)")
     parser.add_argument("--l2", type=float, default=0.001)
-    parser.add_argument("--part", choices=("all", "confidence"), default="all")
+    parser.add_argument("--part", choices=("all", "refusal", "confidence"), default="all")
     args = parser.parse_args()
 
     def run(index: Path) -> None:
@@ -264,17 +264,18 @@ def main() -> None:
         if args.part == "confidence":
             fit_confidence(confidence_data(assistant, turns), args.l2)
             return
-        examples, missing = sentence_examples(assistant, turns)
-        w = fit(examples, args.l2, normalise=False)
-        print(f"{len(turns)} tuning turns; sentence model on {len(examples)} in-scope turns "
-              f"({missing} others have no candidate stating the fact: a retrieval miss)")
-        print(python_dict("SENTENCE_WEIGHTS", SENTENCE_FEATURES, w))
-        held = [lead_hits(fit([e for j, e in enumerate(examples) if j not in set(f)], args.l2, 1500, False),
-                          [examples[j] for j in f]) for f in folds(len(examples))]
-        print(f"lead states the fact: tuning {lead_hits(w, examples):.2f}, 5-fold {np.mean(held):.2f}")
-
-        fitted = replace(assistant.answerer.model, sentence=dict(zip(SENTENCE_FEATURES, w.tolist(), strict=True)))
-        assistant.answerer.model = fitted
+        fitted = assistant.answerer.model
+        if args.part == "all":
+            examples, missing = sentence_examples(assistant, turns)
+            w = fit(examples, args.l2, normalise=False)
+            print(f"{len(turns)} tuning turns; sentence model on {len(examples)} in-scope turns "
+                  f"({missing} others have no candidate stating the fact: a retrieval miss)")
+            print(python_dict("SENTENCE_WEIGHTS", SENTENCE_FEATURES, w))
+            held = [lead_hits(fit([e for j, e in enumerate(examples) if j not in set(f)], args.l2, 1500, False),
+                              [examples[j] for j in f]) for f in folds(len(examples))]
+            print(f"lead states the fact: tuning {lead_hits(w, examples):.2f}, 5-fold {np.mean(held):.2f}")
+            fitted = replace(fitted, sentence=dict(zip(SENTENCE_FEATURES, w.tolist(), strict=True)))
+            assistant.answerer.model = fitted
         x, y, by_rule = refusal_data(assistant, turns)
         rw, rb = fit_logistic(x, y, args.l2)
         print(f"refusal model on {len(y)} turns ({int((y == 0).sum())} out of scope; {by_rule} more refused "
