@@ -50,12 +50,12 @@ REFUSAL_BIAS = -5.804
 # The confidence model: a logistic regression (Platt scaling over the two models' own scores) fitted
 # on the same tuning turns to whether the answer as composed holds the asked-for fact (an answer to
 # an out-of-scope question never does). Its output is the answer's `confidence`.
-CONFIDENCE_FEATURES = ("answerable", "lead_score", "margin", "typed", "lead_rank", "own_faq", "sentences")
+CONFIDENCE_FEATURES = ("answerable", "lead_score", "margin", "typed", "lead_rank", "own_faq", "sentences", "open")
 CONFIDENCE_WEIGHTS = {
-    "answerable": 0.805, "lead_score": 0.002, "margin": 0.431, "typed": -0.169, "lead_rank": -0.597,
-    "own_faq": 0.000, "sentences": 0.664,
+    "answerable": 0.568, "lead_score": 0.184, "margin": 0.384, "typed": 0.356, "lead_rank": -0.578,
+    "own_faq": 0.000, "sentences": 0.636, "open": 0.866,
 }
-CONFIDENCE_BIAS = -2.544
+CONFIDENCE_BIAS = -4.591
 # The cuts, chosen by bench/fit_answer.py as those with the least cost on the tuning turns' held-out
 # (5-fold) scores, in units of a tentative answer (right or wrong: the reader is told to check it):
 # a confident wrong answer costs 10, an in-scope question refused costs 3, a right confident answer
@@ -146,8 +146,10 @@ class Choice:
     signals: np.ndarray | None = None  # the confidence model's inputs (`confidence_row`)
 
 
-def confidence_row(choice: Choice, own_faq: bool, typed: bool) -> np.ndarray:
-    """The confidence model's inputs: how sure each fitted model was of its own decision."""
+def confidence_row(choice: Choice, own_faq: bool, kind: str, typed: bool) -> np.ndarray:
+    """The confidence model's inputs: how sure each fitted model was of its own decision, and whether
+    the question asks for a kind of answer (an amount, a time, a name: the wrong one of that kind is
+    the commonest confident mistake) or is open."""
     lead = choice.chosen[0]
     score_of = {c.sentence: float(s) for c, s in zip(choice.candidates, choice.scores, strict=True)}
     others = [s for c, s in score_of.items() if c != lead.sentence]
@@ -157,7 +159,7 @@ def confidence_row(choice: Choice, own_faq: bool, typed: bool) -> np.ndarray:
         "lead_score": score_of[lead.sentence],
         "margin": score_of[lead.sentence] - max(others, default=score_of[lead.sentence] - 5.0),
         "typed": float(typed), "lead_rank": float(min(lead.passage_rank, 5)), "own_faq": float(own_faq),
-        "sentences": float(len(choice.chosen)),
+        "sentences": float(len(choice.chosen)), "open": float(kind == "open"),
     }
     return np.array([values[name] for name in CONFIDENCE_FEATURES], dtype=np.float64)
 
@@ -201,7 +203,7 @@ class ExtractiveAnswerer:
         ranked = [candidates[i] for i in np.argsort(-scores, kind="stable")]
         own = self._own_faq_entry(question, retrieval, ranked)
         if own:  # the site's own FAQ question, asked word for word: its entry answers it
-            return self._judged(Choice(candidates, scores, own[:1], 1.0), own_faq=True, typed=False)
+            return self._judged(Choice(candidates, scores, own[:1], 1.0), own_faq=True, kind=kind, typed=False)
         best = float(scores.max())
         score_of = {c.sentence: float(s) for c, s in zip(candidates, scores, strict=True)}
         if kind in STRICT | PREFERRED:
@@ -223,11 +225,11 @@ class ExtractiveAnswerer:
             if self._adds_to(chosen, candidate, score_of[candidate.sentence], score_of[lead.sentence], kind,
                              question):
                 chosen.append(candidate)
-        return self._judged(Choice(candidates, scores, chosen, answerable), own_faq=False,
+        return self._judged(Choice(candidates, scores, chosen, answerable), own_faq=False, kind=kind,
                             typed=kind != "open" and fits(kind, lead.text, question))
 
-    def _judged(self, choice: Choice, own_faq: bool, typed: bool) -> Choice:
-        signals = confidence_row(choice, own_faq, typed)
+    def _judged(self, choice: Choice, own_faq: bool, kind: str, typed: bool) -> Choice:
+        signals = confidence_row(choice, own_faq, kind, typed)
         return replace(choice, confidence=self.model.calibrated(signals), signals=signals)
 
     def _next_door(self, lead: Candidate, candidates: list[Candidate], kind: str, question: str) -> list[Candidate]:

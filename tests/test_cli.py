@@ -9,6 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.cli import main
+from assistant.render import render_answer
+from assistant.types import TENTATIVE, Answer, Citation
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -48,8 +50,19 @@ def test_ingest_then_ask_in_text_and_json(runner: CliRunner, tmp_path: Path) -> 
     for c in data["citations"]:
         assert source[c["start"]:c["end"]] == c["text"]
 
+    assert isinstance(data["confident"], bool) and 0 <= data["confidence"] <= 1
+    assert data["answer"].startswith(TENTATIVE) != data["confident"]
     refused = json.loads(invoke(runner, "ask", "Who won the 2022 World Cup?", "--json", "--index", index).output)
-    assert refused["refused"] is True
+    assert refused["refused"] is True and refused["confident"] is False
+
+
+def test_a_tentative_answer_is_introduced_on_a_line_of_its_own_and_its_quote_set_in() -> None:
+    passage = Citation(n=1, doc_id="a", title="AMI Labs", section="", text="AMI Labs is in Paris.", start=0, end=21,
+                       score=0.5, spans=[(0, 21)])
+    unsure = render_answer(Answer("q", f"{TENTATIVE} AMI Labs is in Paris. [1]", False, [passage], confidence=0.6))
+    assert unsure.splitlines()[:2] == [TENTATIVE, "  > AMI Labs is in Paris. [1]"]
+    sure = render_answer(Answer("q", "AMI Labs is in Paris. [1]", False, [passage], confidence=0.97, confident=True))
+    assert sure.splitlines()[0] == "AMI Labs is in Paris. [1]" and TENTATIVE not in sure
 
 
 def test_stdin_mode_answers_one_json_line_per_question(runner: CliRunner, seed_index: Path) -> None:

@@ -136,8 +136,13 @@ def test_the_schema_describes_every_answer(server: str) -> None:
     ask = schema["paths"]["/api/ask"]["post"]["responses"]
     assert ask["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/AnswerModel")
     assert {"403", "413", "422", "429", "503"} <= set(ask)
+    described = schema["components"]["schemas"]["AnswerModel"]["properties"]
+    assert described["confident"]["type"] == "boolean" and "tentative" in described["confident"]["description"]
+    assert "calibrated probability" in described["confidence"]["description"]
     for question in ["Where is AMI Labs based?", "Who won the 2022 World Cup?"]:
-        AnswerModel.model_validate(httpx.post(f"{server}/api/ask", json={"question": question}, timeout=30).json())
+        answer = AnswerModel.model_validate(httpx.post(f"{server}/api/ask", json={"question": question},
+                                                       timeout=30).json())
+        assert answer.confidence is not None and not (answer.refused and answer.confident)
 
 
 def test_health_docs_articles_and_widget(server: str) -> None:
