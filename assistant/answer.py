@@ -68,6 +68,9 @@ UNSURE_BELOW = 0.05
 CONFIDENT_FROM = 0.90
 
 
+# The share of the question's words (IDF-weighted) a sentence that adds no word of its own repeats
+# when it only says the question back.
+_RESTATED = 0.8
 # A question that asks two things: "What did he start, and where?", "Who ... and why?".
 _COMPOUND = re.compile(r"\b(and|or)\s+(what|where|when|who|whom|why|how|which|in what|since when)\b", re.IGNORECASE)
 
@@ -200,20 +203,30 @@ class ExtractiveAnswerer:
         if not candidates:
             return Choice([], np.zeros(0), [], 0.0)
         scores = self.model.scores(candidates)
-        ranked = [candidates[i] for i in np.argsort(-scores, kind="stable")]
+        order = [candidates[i] for i in np.argsort(-scores, kind="stable")]
+        ranked = [c for c in order if not _restates(c)]
+        if not ranked:
+            return Choice(candidates, scores, [], 0.0)
         own = self._own_faq_entry(question, retrieval, ranked)
         if own:  # the site's own FAQ question, asked word for word: its entry answers it
             return self._judged(Choice(candidates, scores, own[:1], 1.0), own_faq=True, kind=kind, typed=False)
         best = float(scores.max())
         score_of = {c.sentence: float(s) for c, s in zip(candidates, scores, strict=True)}
-        if kind in STRICT | PREFERRED:
+        after = self._after_restatement(order[0], ranked) if _restates(order[0]) else None
+        if after is not None:
+            # The best match says the question back ("The printer prints blank pages."): it locates
+            # where the articles take the question up, so whether they answer it is judged on it,
+            # and the answer is the sentence after it.
+            ranked = [after, *(c for c in ranked if c is not after)]
+        elif kind in STRICT | PREFERRED:
             typed = [c for c in ranked if score_of[c.sentence] >= best - self.type_margin
                      and fits(kind, c.text, question)]
             if not typed and kind in STRICT:
                 return Choice(candidates, scores, [], 0.0)
             ranked = typed + [c for c in ranked if c not in typed]
         lead = ranked[0]
-        answerable = self.model.answerable(refusal_row(retrieval, candidates, lead, score_of[lead.sentence]))
+        located = order[0] if after is not None else lead
+        answerable = self.model.answerable(refusal_row(retrieval, candidates, located, score_of[located.sentence]))
         if kind in DEFINING and fits(kind, lead.text, question):
             answerable = 1.0  # the sentence that spells out the asked acronym answers it
         chosen = [lead, *self._next_door(lead, candidates, kind, question)]
@@ -232,6 +245,13 @@ class ExtractiveAnswerer:
         signals = confidence_row(choice, own_faq, kind, typed)
         return replace(choice, confidence=self.model.calibrated(signals), signals=signals)
 
+    def _after_restatement(self, located: Candidate, ranked: list[Candidate]) -> Candidate | None:
+        """The sentence right after `located` in its article, among the candidates that do not say the
+        question back."""
+        doc = self.index.lexicon.sentence_doc
+        return next((c for c in ranked if c.sentence == located.sentence + 1
+                     and doc[c.sentence] == doc[located.sentence]), None)
+
     def _next_door(self, lead: Candidate, candidates: list[Candidate], kind: str, question: str) -> list[Candidate]:
         """The lead's neighbour when the two are one statement: the sentence before a lead that
         leans on it ("That's about 10 to the power 14 bytes." needs the tokens it counts), or the
@@ -239,7 +259,7 @@ class ExtractiveAnswerer:
         question asks and the lead does not: the asked-for kind, a focus word, or the reason or way
         a "why" or "how" question asks for."""
         doc = self.index.lexicon.sentence_doc
-        by_sentence = {c.sentence: c for c in candidates if doc[c.sentence] == doc[lead.sentence]}
+        by_sentence = {c.sentence: c for c in candidates if doc[c.sentence] == doc[lead.sentence] and not _restates(c)}
         before, after = by_sentence.get(lead.sentence - 1), by_sentence.get(lead.sentence + 1)
 
         def fills(neighbour: Candidate) -> bool:
@@ -307,6 +327,14 @@ class ExtractiveAnswerer:
                 else f" The nearest they come is “{topic}”."
         return Answer(question=question, answer=text, refused=True, citations=nearest,
                       search_query=retrieval.query, confidence=confidence)
+
+
+def _restates(candidate: Candidate) -> bool:
+    """A sentence that says the question back ("I deleted a lot of data but the file did not get any
+    smaller." for that very question): it repeats most of the question's words and adds none of its
+    own. It may locate the answer; it is never the answer."""
+    f = dict(zip(SENTENCE_FEATURES, candidate.features.tolist(), strict=True))
+    return f["novel"] == 0.0 and f["overlap"] >= _RESTATED
 
 
 def _reading_pairs(chosen: list[Candidate]) -> list[Candidate]:

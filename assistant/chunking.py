@@ -1,11 +1,14 @@
 """Cutting an article into retrievable units with exact offsets.
 
-An article is read line by line: headings name sections, a "Frequently Asked Questions" heading
-(or `Q:` lines) starts FAQ entries, and each question with its answer becomes one `faq` chunk.
+An article is read line by line: headings name sections; a FAQ question (a `Q:` line, which is
+how extraction marks a question-and-answer unit it found by structure; a question heading; in a
+FAQ, a short line that asks, or in plain text a numbered problem statement with its answer indented
+below) with the answer after it becomes one `faq` chunk, whose question line is never quoted.
 Other text is split into sentences and packed into `text` chunks of about `chunk_chars` that never
 cross a section. A line that starts with a comma or a lowercase word continues the line before it
-(a sentence the source broke across lines); the lines under a "References" heading are content,
-one quotable item each; each sentence of a long quotation is quotable on its own.
+(a sentence the source broke across lines), as does an indented line under one as deep (a wrapped
+plain-text paragraph); the lines under a "References" heading are content, one quotable item each;
+each sentence of a long quotation is quotable on its own.
 Every chunk and sentence satisfies `article.text[start:end] == text`.
 This module knows nothing of embeddings or storage.
 """
@@ -16,13 +19,16 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from .config import Settings
 from .types import Article, Chunk
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
-# 10: a headline that states a fact is quotable, irregular past forms fold to their verb (terms.py)
-CHUNKER_VERSION = 10
+# 11: FAQ units by structure in HTML, Markdown and plain text (extract.py too), a FAQ question's own line never
+# quoted, a question with no answer after it is text; 10: a headline that states a fact is quotable, irregular
+# past forms fold to their verb (terms.py)
+CHUNKER_VERSION = 11
 LONGEST_SENTENCE = 2000
 
 _ABBREVIATIONS = {
@@ -48,7 +54,7 @@ _CONTINUATION = re.compile(r"^[,;:)\]]|^[a-z]")
 _SHORT_QUOTE = 120
 _QUESTION_PREFIX = re.compile(r"^(?:Q|Question)\s*[:.)-]\s*", re.IGNORECASE)
 # "A: Yes, ..." in a FAQ entry: the marker is the page's layout, not part of the answer a reader is quoted.
-_ANSWER_PREFIX = re.compile(r"(?:A|Answer)\s*:\s+", re.IGNORECASE)
+_ANSWER_PREFIX = re.compile(r"(?:A|Answer)\s*[:.]\s+", re.IGNORECASE)
 _RULE = re.compile(r"^\s*([-*_=])\1{2,}\s*$")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 # "### How do I ...?": a question heading starts a FAQ entry in any article.
@@ -58,6 +64,12 @@ _HEADLINE_VERB = re.compile(
     r"\b(?:is|are|was|were|has|have|had|will|would|can|could|says|said|quits?|left|leaves|calls|makes|made|gets|got|"
     r"wins|won|beats|takes|took|puts|goes|went|becomes|became|shows|reveals|warns|wants|[a-z]{3,}ed)\b",
     re.IGNORECASE)
+# A line that starts a block of its own: a list item, a quotation, a table row, a heading.
+_STARTS_BLOCK = re.compile(r"\s*(?:[-*•>|#]|\d+[.)]\s)")
+# A question's own number: "(3) ", "1.4\t", "2. " (not "3 ways to ...").
+_QUESTION_NUMBER = re.compile(r"^\s*(?:\(\d+\)|\d+(?:\.\d+)+\.?|\d+[.)])\s+")
+# "4. ", "1.4\t", "(3) ", "Q2. ": how a plain-text FAQ numbers its questions.
+_NUMBERED_LINE = re.compile(r"^(?:\(\d+\)|\d+(?:\.\d+)*[.)]?|Q\d*[.:)])\s+\S")
 # A fenced code block (stored text of HTML and Markdown articles): one unit, never split, never quoted.
 FENCE = "```"
 _ITEM_MARKER = re.compile(r"\s*(?:[-*•]|>)\s+")
@@ -171,7 +183,7 @@ def _lines(text: str, start: int, end: int) -> Iterator[Line]:
             previous = None
             yield Line(pos, stop, text[pos:stop])
         elif line.strip():
-            if previous is not None and previous.end == pos - 1 and _CONTINUATION.match(line.lstrip()):
+            if previous is not None and previous.end == pos - 1 and _continues(previous.text, line):
                 previous = Line(previous.start, stop, text[previous.start:stop])
             else:
                 if previous is not None:
@@ -182,13 +194,31 @@ def _lines(text: str, start: int, end: int) -> Iterator[Line]:
         yield previous
 
 
+def _continues(previous: str, line: str) -> bool:
+    """`line` goes on with the line right above it: it starts with a comma or a lowercase word (not
+    after a question, whose answer it is), or it is indented, and the indented line above is as
+    deep or is a question still unfinished ("Q:  Why is it named X if its format is Y?" wrapped in
+    a plain-text FAQ). A list item, a quotation, a table row, a heading or an answer's "A:" starts
+    a line of its own."""
+    asking = bool(_QUESTION_PREFIX.match(previous.lstrip()))
+    if _CONTINUATION.match(line.lstrip()) and not asking:
+        return True
+    depth = len(line) - len(line.lstrip())
+    if not depth or _STARTS_BLOCK.match(line) or _ANSWER_PREFIX.match(line.lstrip()):
+        return False
+    if asking:
+        return not previous.rstrip().endswith("?")
+    return depth == len(previous) - len(previous.lstrip())
+
+
 def is_heading(line: str) -> bool:
     """A short title-like line: Markdown `#`, or a few words with no closing punctuation."""
     line = line.strip()
     if _MD_HEADING.match(line):
         return True
-    if _QUESTION_PREFIX.match(line) or line.startswith(("-", "*", "•", ",")) or not line[0].isupper() \
-            and not line[0].isdigit() and line[0] not in "←#":
+    if _QUESTION_PREFIX.match(line) or _ANSWER_PREFIX.match(line) or line.startswith(("-", "*", "•", ",")):
+        return False
+    if not line[0].isupper() and not line[0].isdigit() and line[0] not in "←#":
         return False
     words = line.split()
     return len(line) <= 100 and len(words) <= 14 and line.rstrip("\"”’')]")[-1:] not in ".!,;?"
@@ -203,7 +233,8 @@ def _heading_text(line: str) -> str:
 
 
 def _question_text(line: str) -> str:
-    return _QUESTION_PREFIX.sub("", _heading_text(line)).strip()
+    """A FAQ question as readers ask it: without "Q:", its number ("1.4", "(3)", "2.") or line breaks."""
+    return " ".join(_QUESTION_NUMBER.sub("", _QUESTION_PREFIX.sub("", _heading_text(line))).split())
 
 
 def chunk_article(article: Article, settings: Settings) -> list[Chunk]:
@@ -217,45 +248,71 @@ def chunk_article(article: Article, settings: Settings) -> list[Chunk]:
 
 def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
     """The article's lines, each with what it is to a reader: "code" (a fenced block), "navigation"
-    (a link back to the site), "rule", "item" (a line under a references heading), "question" (a
-    FAQ entry's), "title" (a repeat of the title), "heading", or "text". Chunking and the article
-    page both read an article this way."""
+    (a link back to the site), "rule", "underline" (the `===` under a plain-text heading), "item"
+    (a line under a references heading), "question" (a FAQ entry's), "title" (a repeat of the
+    title), "heading", or "text". Chunking and the article page both read an article this way.
+
+    In a plain-text FAQ (its title or file name says so, or under a FAQ heading) a question is a
+    short line that asks ("Why does ps complain?"), or a numbered one that states a problem ("4.
+    compress() returns Z_BUF_ERROR.") with its answer indented below it."""
     # HTML and Markdown articles mark their headings: no other line is one.
     marked = not article.path.lower().endswith(".txt")
-    in_faq = in_references = False
-    for line in _lines(article.text, 0, len(article.text)):
+    whole_faq = not marked and bool(_FAQ_HEADING.search(article.title) or "faq" in Path(article.path).name.lower())
+    in_faq, in_references = whole_faq, False
+    lines = list(_lines(article.text, 0, len(article.text)))
+    for i, line in enumerate(lines):
         text = line.stripped
+        following = lines[i + 1] if i + 1 < len(lines) else None
         if text.startswith(FENCE):
             yield line, "code"
             continue
         if _NAVIGATION_LINE.match(text):
             yield line, "navigation"
             continue
+        if _RULE.match(text) and not marked and i and lines[i - 1].end == line.start - 1 \
+                and not _RULE.match(lines[i - 1].stripped):
+            yield line, "underline"
+            continue
         if _RULE.match(text):
-            in_faq = in_references = False
+            in_faq, in_references = whole_faq, False
             yield line, "rule"
             continue
         if in_references and not _MD_HEADING.match(text):
             yield line, "item"
             continue
-        if _QUESTION_PREFIX.match(text) or _QUESTION_HEADING.match(text) or (
-            in_faq and text.endswith("?") and (is_heading(text[:-1] + "x") or len(text) <= 200)
-            and (not marked or bool(_MD_HEADING.match(text)))
-        ):
+        if _QUESTION_PREFIX.match(text) or _QUESTION_HEADING.match(text) or in_faq and (not marked and (
+            text.endswith("?") and (is_heading(text[:-1] + "x") or len(text) <= 200)
+            or _states_a_problem(line, following)
+        ) or marked and text.endswith("?") and bool(_MD_HEADING.match(text))):
             yield line, "question"
             continue
         # The first line is kept as text (it helps retrieval, though never quoted); its repeats are not.
         if line.start > 0 and _heading_text(line.text) == article.title:
             yield line, "title"
             continue
-        heading = _MD_HEADING.match(text) if marked else is_heading(text)
+        underlined = not marked and following is not None and following.start == line.end + 1 \
+            and bool(_RULE.match(following.stripped))
+        heading = _MD_HEADING.match(text) if marked else is_heading(text) or underlined
         if heading and (line.start > 0 or _MD_HEADING.match(text)):
             section = _heading_text(text)
-            in_faq = bool(_FAQ_HEADING.search(section))
+            in_faq = whole_faq or bool(_FAQ_HEADING.search(section))
             in_references = bool(_REFERENCES_HEADING.match(section))
             yield line, "heading"
             continue
         yield line, "text"
+
+
+def _states_a_problem(line: Line, following: Line | None) -> bool:
+    """A numbered line of a plain-text FAQ that is a sentence, not a heading, with its answer
+    indented deeper below it: "4. compress() returns Z_BUF_ERROR."."""
+    text = line.stripped
+    if following is None or len(text) > 200 or not _NUMBERED_LINE.match(text) or is_heading(text):
+        return False
+    return _indent(following.text) > _indent(line.text)
+
+
+def _indent(text: str) -> int:
+    return len(text.expandtabs(8)) - len(text.expandtabs(8).lstrip())
 
 
 class _ChunkBuilder:
@@ -271,7 +328,7 @@ class _ChunkBuilder:
         self.marked = not article.path.lower().endswith(".txt")
 
     def feed(self, line: Line, role: str) -> None:
-        if role in ("navigation", "title"):
+        if role in ("navigation", "title", "underline"):
             return
         if role == "rule":
             self.flush()
@@ -290,8 +347,10 @@ class _ChunkBuilder:
             self.body.append(line)
 
     def flush(self) -> None:
-        if self.question is not None:
+        if self.question is not None and self.body:
             self._emit_faq(self.question, self.body)
+        elif self.question is not None:  # a question with no answer after it (a list of contents) is text
+            self._emit_text([self.question])
         elif self.body and not _NAVIGATION_HEADING.match(self.section):
             self._emit_text(self.body)
         self.question, self.body = None, []
@@ -340,9 +399,12 @@ def chunk_sentences(chunk: Chunk, text: str) -> list[tuple[int, int, bool]]:
     them) help retrieval find the passage but are never quoted as an answer, nor is the rest of a
     sentence that a code block interrupted."""
     spans = split_sentences(text, chunk.start, chunk.end)
+    asked = chunk.start  # the end of a FAQ entry's question line: what it asks is never its answer
     if chunk.kind == "faq":
         spans = [(m.end() if (m := _ANSWER_PREFIX.match(text, start, end)) else start, end) for start, end in spans]
-    return [(start, end, _quotable(text[start:end], chunk.title)
+        newline = text.find("\n", chunk.start, chunk.end)
+        asked = chunk.end if newline < 0 else newline
+    return [(start, end, start >= asked and _quotable(text[start:end], chunk.title)
              and not (text[start].islower() and text[max(0, start - 8):start].rstrip().endswith(FENCE)))
             for start, end in spans]
 

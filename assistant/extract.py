@@ -6,10 +6,12 @@ A page becomes lines a reader (and the chunker) can follow: `#`-headings, one li
 offset in the index refers to this text.
 
 HTML: boilerplate (navigation, sidebars, "This Page", headers, footers) is removed by trafilatura,
-a library made for it; before that, question-and-answer shapes it would flatten (`<dt>`/`<dd>`,
-`<details><summary>`) become question headings, and a schema.org FAQPage in JSON-LD adds the
-entries the page does not show. Markdown is rendered by markdown-it (CommonMark) and read the same
-way; its front matter gives the title.
+a library made for it; before that, question-and-answer units found by their structure (a block
+set apart and the block that answers it, in whatever markup: see `_mark_questions`) become "Q: "
+lines, and a schema.org FAQPage in JSON-LD adds the entries the page does not show. A layout table
+(cells holding paragraphs or lists) is read as the blocks in its cells. Markdown is rendered by
+markdown-it (CommonMark) and read the same way (its bold-paragraph questions too); its front matter
+gives the title.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +86,7 @@ def markdown_text(raw: str) -> Extracted:
         raw = raw[front.end():]
     rendered = MarkdownIt("commonmark", {"html": False}).enable("table").render(raw)
     soup = BeautifulSoup(rendered, "html.parser")
+    _mark_questions(soup)
     if not title and (h1 := soup.find("h1")):
         title = _inline(h1)
     return Extracted(title, _structured(soup))
@@ -107,21 +111,167 @@ def _prepare(soup: BeautifulSoup) -> None:
     for mark in soup.select("a.headerlink, a.anchor, a.anchorjs-link, nav, [role=navigation], [role=search], "
                             "script, style, noscript, template"):
         mark.decompose()
-    for term in soup.find_all("dt"):
-        answer = term.find_next_sibling("dd")
-        if answer is not None and _inline(term).endswith("?"):
-            # An answer of bare text is a paragraph (the extractor drops text loose in a <div>).
-            term.name, answer.name = "h3", "div" if answer.find(_BLOCK - {"li"}) else "p"
     for pre in soup.find_all("pre"):
         if pre.find("code") is None:  # trafilatura reads a bare <pre> as a quotation
             code = soup.new_tag("code")
             code.string = pre.get_text()
             pre.clear()
             pre.append(code)
+    _mark_questions(soup)
+
+
+def _mark_questions(soup: BeautifulSoup) -> None:
+    """Question-and-answer units recognised by their structure, whatever the markup: a `<dt>` and
+    its `<dd>`, a `<summary>` and its `<details>`, a two-column row whose first cell asks, or a block
+    set apart (all bold or emphasised, numbered "(3)" or "1.2.", or "Q."), short, and followed by a
+    block that answers it: a paragraph, a quotation, a list, a table row of its own, the rest of its
+    list item, or the second cell of its row. Its text becomes a "Q: " line, which the chunker reads
+    as a FAQ question whether it asks ("How do I ...?") or states a problem ("The file did not get
+    smaller."). A statement counts only beside units that ask (in the same list, table or parent
+    block), so that a bold paragraph in a story, or a sidebar's bold title, stays what it is."""
+    units: list[tuple[Tag | None, str, Callable[[], None]]] = []  # (container, question, marking)
+    for block in soup.find_all(["p", "div"]):
+        asked = _asks(block) if not block.find(_BLOCK) else ""
+        answer = _next_block(block)
+        if asked and answer is not None and _inline(answer) and not _asks(answer):
+            units.append((block.parent, asked, functools.partial(_as_question, block, asked)))
+    for item in soup.find_all("li"):
+        opener = next((c for c in item.children if isinstance(c, Tag) or str(c).strip()), None)
+        if not isinstance(opener, Tag) or opener.name not in _EMPHASIS | {"p"}:
+            continue
+        asked = _asks(opener)
+        if asked and _inline(item) != _inline(opener):
+            units.append((item.parent, asked, functools.partial(_item_as_unit, item, opener, asked)))
+    for term in soup.find_all("dt"):
+        answer = term.find_next_sibling("dd")
+        asked = _NUMBERED.sub("", _inline(term) + " ").strip()
+        if answer is not None and asked and len(asked) <= _LONGEST_QUESTION:
+            units.append((term.parent, asked, functools.partial(_pair_as_unit, term, answer, asked)))
     for details in soup.find_all("details"):
         summary = details.find("summary")
-        if summary is not None and _inline(summary).endswith("?"):
-            summary.name, details.name = "h3", "div"
+        asked = _NUMBERED.sub("", _inline(summary) + " ").strip() if summary is not None else ""
+        if summary is not None and asked and len(asked) <= _LONGEST_QUESTION:
+            units.append((details.parent, asked, functools.partial(_pair_as_unit, summary, details, asked)))
+    for row in soup.find_all("tr"):
+        cells = [c for c in row.find_all(["td", "th"], recursive=False)
+                 if not _NUMBERED.fullmatch(_inline(c) + " ") and not c.find(_HEADINGS)]
+        lead = _lead(cells[0]) if cells else None
+        asked = _asks(lead) if lead is not None else ""
+        following = row.find_next_sibling("tr")
+        table = row.find_parent("table")
+        if not asked and lead is not None and len(cells) == 2 and lead.name == "td" \
+                and len(_inline(lead)) <= _LONGEST_QUESTION:
+            asked = _NUMBERED.sub("", _inline(lead) + " ").strip()  # a table of questions and their answers
+        if lead is None or not asked:
+            continue
+        if len(cells) == 2:
+            units.append((table, asked, functools.partial(_row_as_unit, row, asked, lead, cells[1])))
+        elif len(cells) == 1 and following is not None and _inline(following):
+            units.append((table, asked, functools.partial(_row_as_unit, row, asked, lead, None)))
+    asking = {id(container) for container, asked, _ in units if asked.endswith("?")}
+    for container, asked, mark in units:
+        if asked.endswith("?") or id(container) in asking:
+            mark()
+
+
+_EMPHASIS = {"b", "strong", "em", "i"}
+# How a FAQ numbers or marks its questions: "(12) ", "1.2. ", "3) ", "Q. ", "Question 4: ".
+_NUMBERED = re.compile(r"^\s*(?:\(\d+\)|\d+(?:\.\d+)*[.)]?|(?:Q|Question)\s*\d*\s*[:.)-])\s+", re.IGNORECASE)
+# A question longer than this is a paragraph, not a question set apart.
+_LONGEST_QUESTION = 300
+
+
+def _asks(tag: Tag) -> str:
+    """The question `tag` sets apart, without its number or mark; "" when it sets none apart."""
+    text = _inline(tag)
+    if not text or len(text) > _LONGEST_QUESTION:
+        return ""
+    bare = _NUMBERED.sub("", text + " ").strip()
+    if not bare or not (_NUMBERED.match(text + " ") or _emphasised(tag)):
+        return ""
+    return bare
+
+
+def _emphasised(tag: Tag) -> bool:
+    """All of the tag's text (but a number before it) is bold or emphasised."""
+    if tag.name in _EMPHASIS:
+        return True
+    plain = []
+    for string in tag.find_all(string=True):
+        parent = string.parent
+        while parent is not None and parent is not tag and parent.name not in _EMPHASIS:
+            parent = parent.parent
+        if parent is tag:
+            plain.append(str(string))
+    return not _NUMBERED.sub("", " ".join(plain).strip() + " ").strip()
+
+
+def _lead(cell: Tag) -> Tag | None:
+    """What a table cell asks with: the cell, or, when it also shows code or a message below, its
+    first bold or emphasised part ("<b>make dies, printing this:</b><pre>...</pre>")."""
+    if not cell.find(_BLOCK):
+        return cell
+    first = next((c for c in cell.children if isinstance(c, Tag) and _inline(c)
+                  or not isinstance(c, Tag) and str(c).strip()), None)
+    rest = cell.find_all(_BLOCK)
+    if isinstance(first, Tag) and first.name in _EMPHASIS and all(c.name in ("pre", "code") for c in rest):
+        return first
+    return None
+
+
+def _next_block(tag: Tag) -> Tag | None:
+    following = tag.find_next_sibling()
+    return following if isinstance(following, Tag) and _is_block(following) else None
+
+
+def _as_question(block: Tag, asked: str) -> None:
+    block.name = "p"
+    block.clear()
+    block.append(f"Q: {asked}")
+
+
+def _pair_as_unit(question: Tag, answer: Tag, asked: str) -> None:
+    """A `<dt>` and its `<dd>`, a `<summary>` and its `<details>`: the question a paragraph, the
+    answer a block (a paragraph when it is bare text, which the extractor would drop in a `<div>`)."""
+    _as_question(question, asked)
+    answer.name = "div" if answer.find(_BLOCK - {"li"}) else "p"
+
+
+def _item_as_unit(item: Tag, lead: Tag, asked: str) -> None:
+    """A list item that opens with its question: the question a paragraph, the rest its answer."""
+    question = BeautifulSoup("", "html.parser").new_tag("p")
+    question.append(f"Q: {asked}")
+    lead.replace_with(question)
+    item.name = "div"
+    if item.parent is not None and item.parent.name in ("ul", "ol"):
+        item.parent.name = "div"
+
+
+def _row_as_unit(row: Tag, asked: str, lead: Tag, answer: Tag | None) -> None:
+    """A table row that asks: the question a paragraph (what its cell shows below the question, such
+    as an error message, after it), its answer (the next cell, or the next row) the blocks after
+    it; the table becomes those blocks."""
+    table = row.find_parent("table")
+    question = BeautifulSoup("", "html.parser").new_tag("p")
+    question.append(f"Q: {asked}")
+    row.insert_before(question)
+    if lead.name in _EMPHASIS and lead.parent is not None:
+        shown = lead.parent
+        lead.decompose()
+        shown.name = "div"
+        row.insert_before(shown)
+    if answer is not None:
+        answer.name = "div"
+        row.insert_before(answer)
+    row.decompose()
+    if table is not None:
+        for leftover in table.find_all("tr"):
+            leftover.name = "div"
+            for cell in leftover.find_all(["td", "th"], recursive=False):
+                cell.name = "div"
+        for wrapper in table.find_all(["tbody", "thead", "tfoot"]):
+            wrapper.name = "div"
+        table.name = "div"
 
 
 def _json_ld_faq(soup: BeautifulSoup) -> list[tuple[str, str]]:
@@ -187,6 +337,10 @@ def _blocks(node: Tag, lines: list[str], depth: int) -> None:
         elif name in ("pre", "code"):  # a <code> that is a block holds lines (`_is_block`)
             if code := _code(child.get_text()):
                 lines.extend(["```", *code, "```"])
+        elif name == "table" and _layout(child):
+            for cell in child.find_all(["td", "th"]):
+                if cell.find_parent("table") is child:
+                    _blocks(cell, lines, depth)
         elif name == "table":
             for row in child.find_all("tr"):
                 cells = [_cell(cell) for cell in row.find_all(["td", "th"])]
@@ -204,6 +358,15 @@ def _blocks(node: Tag, lines: list[str], depth: int) -> None:
         else:
             _blocks(child, lines, depth)
     paragraph()
+
+
+def _layout(table: Tag) -> bool:
+    """A table that lays a page out rather than holding data: a cell holds a heading or a table of
+    its own, or it is one column of boxes. Its cells are read as the page's blocks."""
+    rows = [row for row in table.find_all("tr") if row.find_parent("table") is table]
+    cells = [cell for row in rows for cell in row.find_all(["td", "th"], recursive=False)]
+    return any(cell.find(_HEADINGS | {"table"}) for cell in cells) or (
+        bool(rows) and len(cells) == len(rows) and any(cell.find(_BLOCK) for cell in cells))
 
 
 def _code(text: str) -> list[str]:

@@ -49,7 +49,7 @@ def render_article(article: Article, start: int | None, end: int | None, spans: 
         cited = passage is not None and line.start < passage[1] and passage[0] < line.end
         if role == "heading":
             notice = bool(_NOTICE.match(_content(line, role)[2]))
-        if not cited and (notice or role in ("navigation", "title", "rule")
+        if not cited and (notice or role in ("navigation", "title", "rule", "underline")
                           or (line.start == 0 and line.stripped == article.title)):
             continue
         a, b, _, tag = _content(line, role)
