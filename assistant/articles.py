@@ -20,6 +20,7 @@ from pathlib import Path
 from . import extract
 from .chunking import is_heading
 from .errors import UserInputError
+from .progress import Progress
 from .types import Article
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
@@ -86,11 +87,16 @@ Known = Callable[[str, str], Article | None]  # (doc_id, sha256 of the file) -> 
 
 
 def read_articles(paths: Iterable[Path], warn: Callable[[str], None], include: Sequence[str] = (),
-                  exclude: Sequence[str] = (), known: Known = lambda doc_id, sha256: None) -> list[Article]:
+                  exclude: Sequence[str] = (), known: Known = lambda doc_id, sha256: None,
+                  progress: Progress | None = None) -> list[Article]:
     """Read every article under `paths`; skipped files are reported through `warn`. A file
     `known` gives an article for (same id, same bytes) is not extracted again."""
     articles: dict[str, Article] = {}
-    for doc_id, path in discover(paths, warn, include, exclude):
+    files = list(discover(paths, warn, include, exclude))
+    progress = progress or Progress(enabled=False)
+    progress.begin("Reading pages", len(files), "pages")
+    for doc_id, path in files:
+        progress.advance()
         try:
             article = read_article(path, doc_id, known)
         except UnreadableArticle as exc:
@@ -100,6 +106,7 @@ def read_articles(paths: Iterable[Path], warn: Callable[[str], None], include: S
             warn(f"skipped {path}: another article has the id {article.doc_id} ({articles[article.doc_id].path})")
             continue
         articles[article.doc_id] = article
+    progress.end()
     return list(articles.values())
 
 

@@ -86,6 +86,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, 
     report = run_ingest(settings, rebuild=rebuild, warn=lambda msg: click.echo(f"Warning: {msg}", err=True),
                         progress=True)
     click.echo(report.summary())
+    click.echo(report.faq_summary())
 
 
 @main.command()

@@ -8,11 +8,12 @@ ids are embedded; a file that disappeared is dropped. Nothing changed means noth
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 from .articles import read_articles
 from .chunking import chunk_article, chunk_sentences, content_id, embedding_text
@@ -21,6 +22,7 @@ from .embeddings import Embedder, embed_by_length, ensure_export, load_fast_embe
 from .errors import IndexMismatchError, StoreUnavailableError, UserInputError
 from .lexicon import Lexicon, Row, build_lexicon
 from .packages import missing_import, require_installed
+from .progress import Progress
 from .store import (
     FileEntry,
     IndexWriter,
@@ -38,8 +40,6 @@ from .store import (
 from .terms import terms
 from .types import Article, Chunk
 
-_PROGRESS_MIN_FILES = 5
-
 
 @dataclass
 class IngestReport:
@@ -52,6 +52,7 @@ class IngestReport:
     seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)
     generation: str = ""
+    faq_units: dict[str, int] = field(default_factory=dict)  # FAQ units per article that has any
 
     def summary(self) -> str:
         skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
@@ -60,6 +61,17 @@ class IngestReport:
             f"{self.chunks_added} chunks added, {self.chunks_removed} removed, {self.chunks_kept} kept "
             f"in {self.seconds:.1f} s."
         )
+
+    def faq_summary(self, listed: int = 6) -> str:
+        """One line a site owner reads to see whether their FAQ was understood: the units found per page."""
+        if not self.faq_units:
+            return f"FAQ units: none found in the {self.files} files."
+        pages = sorted(self.faq_units.items(), key=lambda item: (-item[1], item[0]))
+        shown = ", ".join(f"{count} in {doc_id}" for doc_id, count in pages[:listed])
+        more = f", {sum(c for _, c in pages[listed:])} in {len(pages) - listed} more" if len(pages) > listed else ""
+        others = self.files - len(pages)
+        rest = {0: "", 1: "; none in the other file"}.get(others, f"; none in the other {others} files")
+        return f"FAQ units: {sum(self.faq_units.values())} ({shown}{more}){rest}."
 
 
 def ingest(
@@ -88,13 +100,14 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
         report.skipped.append(message)
         warn(message)
 
+    meter = Progress(enabled=progress)
     with writer_lock(settings.index_dir):
         store = _open_store(settings, rebuild, warn)
         old, previous = _previous(store, settings, rebuild, warn)
         sweep_killed(store)
         stored = _stored_articles(store, old)
         found = read_articles(settings.corpus, skipped, settings.include, settings.exclude,
-                              known=lambda doc_id, sha256: stored.get((doc_id, sha256)))
+                              known=lambda doc_id, sha256: stored.get((doc_id, sha256)), progress=meter)
         articles = _merge(found, old, stored, settings.corpus)
         if not articles:
             raise UserInputError(
@@ -105,11 +118,12 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
         report.files = len(articles)
         report.changed = len(articles) - len(kept_docs)
         report.removed_files = len(set(old.files) - {a.doc_id for a in articles}) if old else 0
-        if old and report.changed == 0 and report.removed_files == 0:
+        if old and previous is not None and report.changed == 0 and report.removed_files == 0:
             report.chunks_kept = sum(len(e.chunk_ids) for e in old.files.values())
             report.generation = old.generation
+            report.faq_units = _faq_units(previous)
         else:
-            _write_generation(settings, store, articles, old, previous, kept_docs, stored, report, progress, warn)
+            _write_generation(settings, store, articles, old, previous, kept_docs, stored, report, meter, warn)
         if not settings.chroma_host:
             remove_older_format(settings.index_dir)
     report.seconds = time.perf_counter() - started
@@ -189,7 +203,7 @@ def _unchanged(articles: list[Article], old: Manifest | None) -> set[str]:
 
 def _write_generation(settings: Settings, store: Store, articles: list[Article], old: Manifest | None,
                       previous: Lexicon | None, kept_docs: set[str], stored: dict[tuple[str, str], Article],
-                      report: IngestReport, progress: bool, warn: Callable[[str], None]) -> None:
+                      report: IngestReport, progress: Progress, warn: Callable[[str], None]) -> None:
     """Chunk the new and changed articles and embed and write only the chunks and sentences the
     epoch does not hold yet, in batches; take the unchanged ones from the live generation as they
     are (not even chunked again); then swap the new generation in."""
@@ -202,13 +216,19 @@ def _write_generation(settings: Settings, store: Store, articles: list[Article],
                         generation=generation, epoch=epoch)
     batch = _Batch(writer, embedder)
     fresh: dict[str, tuple[list[Chunk], list[Row]]] = {}
-    for article in _progress(articles, progress):
+    for article in articles:  # cut first, so the owner sees how many chunks there are to embed
         if old is not None and article.doc_id in kept_docs:
             manifest.files[article.doc_id] = replace(old.files[article.doc_id], path=article.path)
             continue
         chunks = chunk_article(article, settings)
         spans = sorted({span for c in chunks for span in chunk_sentences(c, article.text)})
-        sentences = [(content_id(article.doc_id, s, e, article.text[s:e]), s, e, quotable) for s, e, quotable in spans]
+        fresh[article.doc_id] = (chunks, [(content_id(article.doc_id, s, e, article.text[s:e]), s, e, quotable)
+                                          for s, e, quotable in spans])
+        manifest.files[article.doc_id] = FileEntry(path=article.path, sha256=article.sha256, title=article.title,
+                                                   chunk_ids=[c.id for c in chunks])
+    progress.begin("Embedding chunks", sum(len(chunks) for chunks, _ in fresh.values()), "chunks")
+    for article in (a for a in articles if a.doc_id in fresh):
+        chunks, sentences = fresh[article.doc_id]
         have_chunks = writer.existing("chunks", [c.id for c in chunks])
         have_sentences = writer.existing("sentences", [i for i, *_ in sentences])
         batch.chunks.extend(c for c in chunks if c.id not in have_chunks)
@@ -216,11 +236,11 @@ def _write_generation(settings: Settings, store: Store, articles: list[Article],
                                if i not in have_sentences)
         batch.articles.append(article)
         batch.flush_when_full()
-        fresh[article.doc_id] = (chunks, sentences)
-        manifest.files[article.doc_id] = FileEntry(path=article.path, sha256=article.sha256, title=article.title,
-                                                   chunk_ids=[c.id for c in chunks])
+        progress.advance(len(chunks))
     batch.flush()
+    progress.end()
     lexicon = build_lexicon(articles, fresh, previous, _dropped(settings, old, kept_docs, stored))
+    report.faq_units = _faq_units(lexicon)
     used = {"chunks": {i for e in manifest.files.values() for i in e.chunk_ids}, "sentences": set(lexicon.sentence_ids),
             "articles": {article_key(a.doc_id, a.sha256) for a in articles}}
     if old is not None:
@@ -282,9 +302,6 @@ class _Batch:
         self.chunks, self.sentences, self.articles = [], [], []
 
 
-def _progress(articles: list[Article], enabled: bool) -> list[Article]:
-    if not enabled or len(articles) <= _PROGRESS_MIN_FILES:
-        return articles
-    from tqdm import tqdm
-
-    return tqdm(articles, desc="Ingesting", unit="file", file=sys.stderr)  # type: ignore[return-value]
+def _faq_units(lexicon: Lexicon) -> dict[str, int]:
+    counts = np.bincount(lexicon.chunk_doc[lexicon.chunk_faq], minlength=len(lexicon.doc_ids))
+    return {lexicon.doc_ids[d]: int(n) for d, n in enumerate(counts) if n}
