@@ -175,8 +175,8 @@ def _mark_questions(soup: BeautifulSoup) -> None:
 
 
 _EMPHASIS = {"b", "strong", "em", "i"}
-# How a FAQ numbers or marks its questions: "(12) ", "1.2. ", "3) ", "Q. ", "Question 4: ".
-_NUMBERED = re.compile(r"^\s*(?:\(\d+\)|\d+(?:\.\d+)*[.)]?|(?:Q|Question)\s*\d*\s*[:.)-])\s+", re.IGNORECASE)
+# How a FAQ numbers or marks its questions: "(12) ", "1.2. ", "3) ", "Q. ", "Question 4: " (not "2023 was").
+_NUMBERED = re.compile(r"^\s*(?:\(\d+\)|\d+(?:\.\d+)+\.?|\d+[.)]|(?:Q|Question)\s*\d*\s*[:.)-])\s+", re.IGNORECASE)
 # A question longer than this is a paragraph, not a question set apart.
 _LONGEST_QUESTION = 300
 
