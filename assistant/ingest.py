@@ -18,7 +18,7 @@ import numpy as np
 from .articles import read_articles
 from .chunking import chunk_article, chunk_sentences, content_id, embedding_text
 from .config import Settings
-from .embeddings import Embedder, embed_by_length, ensure_export, load_fast_embedder
+from .embeddings import Embedder, embed_by_length, ensure_export, load_ingest_embedder
 from .errors import IndexMismatchError, StoreUnavailableError, UserInputError
 from .lexicon import Lexicon, Row, build_lexicon
 from .packages import missing_import, require_installed
@@ -208,7 +208,7 @@ def _write_generation(settings: Settings, store: Store, articles: list[Article],
     epoch does not hold yet, in batches; take the unchanged ones from the live generation as they
     are (not even chunked again); then swap the new generation in."""
     _export_query_model(settings, warn)
-    embedder = load_fast_embedder(settings.model)
+    embedder = load_ingest_embedder(settings.model)
     generation = time.strftime("g%Y%m%d%H%M%S") + f"{time.time_ns() % 1_000_000:06d}"
     epoch = old.epoch if old else generation
     writer = IndexWriter(store, generation, epoch, embedder.dimension)

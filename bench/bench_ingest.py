@@ -39,9 +39,7 @@ TIMED = [
     ("assistant.ingest", "", "chunk_article", "chunk"),
     ("assistant.ingest", "", "chunk_sentences", "chunk"),
     ("assistant.ingest", "", "_dropped", "chunk"),
-    *[("assistant.embeddings", embedder, method, part)
-      for embedder in ("OnnxEmbedder", "SentenceTransformerEmbedder", "BFloat16Embedder")
-      for method, part in (("embed", "chunk vectors"), ("embed_tokens", "sentence vectors"))],
+    ("assistant.ingest", "", "embed_by_length", "vectors"),  # chunk vectors, or sentence vectors with tokens=True
     ("assistant.ingest", "", "terms", "terms"),
     ("assistant.ingest", "", "build_lexicon", "lexicon"),
     *[("assistant.store", "IndexWriter", method, "store")
@@ -63,8 +61,9 @@ class Timers:
         self._local = threading.local()
         self._lock = threading.Lock()
 
-    def wrap(self, part: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    def wrap(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
+            part = name if name != "vectors" else "sentence vectors" if kwargs.get("tokens") else "chunk vectors"
             stack = self._local.__dict__.setdefault("stack", [])
             now = time.perf_counter()
             if stack:
@@ -146,7 +145,8 @@ def report(results: dict[str, list[dict[str, Any]]]) -> None:
         return statistics.median(r[key] for r in results[label])
 
     rate = {label: statistics.median(r["chunks"] / r["seconds"] for r in runs) for label, runs in results.items()}
-    print(f"\n{'pipeline':<22}{'chunks':>8}{'seconds':>10}{'chunks/s':>10}   (medians of {len(results['ours'])} rounds)")
+    rounds = len(results['ours'])
+    print(f"\n{'pipeline':<22}{'chunks':>8}{'seconds':>10}{'chunks/s':>10}   (medians of {rounds} rounds)")
     for label in results:
         print(f"{label:<22}{int(median(label, 'chunks')):>8}{median(label, 'seconds'):>10.1f}{rate[label]:>10.1f}")
     base = next(label for label in results if label.startswith("baseline"))
