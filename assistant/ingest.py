@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -214,31 +215,7 @@ def _write_generation(settings: Settings, store: Store, articles: list[Article],
     writer = IndexWriter(store, generation, epoch, embedder.dimension)
     manifest = Manifest(model=settings.model, dimension=embedder.dimension, chunking=chunking_settings(settings),
                         generation=generation, epoch=epoch)
-    batch = _Batch(writer, embedder)
-    fresh: dict[str, tuple[list[Chunk], list[Row]]] = {}
-    for article in articles:  # cut first, so the owner sees how many chunks there are to embed
-        if old is not None and article.doc_id in kept_docs:
-            manifest.files[article.doc_id] = replace(old.files[article.doc_id], path=article.path)
-            continue
-        chunks = chunk_article(article, settings)
-        spans = sorted({span for c in chunks for span in chunk_sentences(c, article.text)})
-        fresh[article.doc_id] = (chunks, [(content_id(article.doc_id, s, e, article.text[s:e]), s, e, quotable)
-                                          for s, e, quotable in spans])
-        manifest.files[article.doc_id] = FileEntry(path=article.path, sha256=article.sha256, title=article.title,
-                                                   chunk_ids=[c.id for c in chunks])
-    progress.begin("Embedding chunks", sum(len(chunks) for chunks, _ in fresh.values()), "chunks")
-    for article in (a for a in articles if a.doc_id in fresh):
-        chunks, sentences = fresh[article.doc_id]
-        have_chunks = writer.existing("chunks", [c.id for c in chunks])
-        have_sentences = writer.existing("sentences", [i for i, *_ in sentences])
-        batch.chunks.extend(c for c in chunks if c.id not in have_chunks)
-        batch.sentences.extend((i, article.doc_id, article.text[s:e]) for i, s, e, _ in sentences
-                               if i not in have_sentences)
-        batch.articles.append(article)
-        batch.flush_when_full()
-        progress.advance(len(chunks))
-    batch.flush()
-    progress.end()
+    fresh = _add_articles(settings, writer, embedder, articles, old, kept_docs, manifest, progress)
     lexicon = build_lexicon(articles, fresh, previous, _dropped(settings, old, kept_docs, stored))
     report.faq_units = _faq_units(lexicon)
     used = {"chunks": {i for e in manifest.files.values() for i in e.chunk_ids}, "sentences": set(lexicon.sentence_ids),
@@ -253,6 +230,49 @@ def _write_generation(settings: Settings, store: Store, articles: list[Article],
     writer.commit(manifest, lexicon)
     collect_garbage(store, manifest, old, used)
     report.generation = generation
+
+
+def _add_articles(settings: Settings, writer: IndexWriter, embedder: Embedder, articles: list[Article],
+                  old: Manifest | None, kept_docs: set[str], manifest: Manifest, progress: Progress
+                  ) -> dict[str, tuple[list[Chunk], list[Row]]]:
+    """Chunk the new and changed articles, embed and write what the epoch lacks, and list every
+    article in the manifest; the chunks and sentences of the fresh ones, for the lexicon."""
+    fresh: dict[str, tuple[list[Chunk], list[Row]]] = {}
+    for article in articles:  # cut first, so the owner sees how many chunks there are to embed
+        if old is not None and article.doc_id in kept_docs:
+            manifest.files[article.doc_id] = replace(old.files[article.doc_id], path=article.path)
+            continue
+        chunks = chunk_article(article, settings)
+        spans = sorted({span for c in chunks for span in chunk_sentences(c, article.text)})
+        fresh[article.doc_id] = (chunks, [(sentence_id(article, s, e, quotable), s, e, quotable)
+                                          for s, e, quotable in spans])
+        manifest.files[article.doc_id] = FileEntry(path=article.path, sha256=article.sha256, title=article.title,
+                                                   chunk_ids=[c.id for c in chunks])
+    progress.begin("Embedding chunks", sum(len(chunks) for chunks, _ in fresh.values()), "chunks")
+    with _Batch(writer, embedder) as batch:
+        for article in (a for a in articles if a.doc_id in fresh):
+            chunks, sentences = fresh[article.doc_id]
+            have_chunks = writer.existing("chunks", [c.id for c in chunks])
+            have_sentences = writer.existing("sentences", [i for i, *_ in sentences])
+            batch.chunks.extend(c for c in chunks if c.id not in have_chunks)
+            batch.sentences.extend((i, article.doc_id, article.text[s:e], quotable) for i, s, e, quotable in sentences
+                                   if i not in have_sentences)
+            batch.articles.append(article)
+            batch.flush_when_full()
+            progress.advance(len(chunks))
+        batch.finish()
+    progress.end()
+    return fresh
+
+
+def sentence_id(article: Article, start: int, end: int, quotable: bool) -> str:
+    """A sentence's record id. Only a sentence that may be quoted keeps its token vectors (the
+    answerer aligns a question's words with them; nothing reads the others'), so one that may not
+    has an id of its own: a sentence whose quotability changes is embedded again, never read
+    without the tokens it needs."""
+    text = article.text[start:end]
+    return content_id(article.doc_id, start, end, text) if quotable \
+        else content_id(article.doc_id, start, end, text, "not quotable")
 
 
 def _dropped(settings: Settings, old: Manifest | None, kept_docs: set[str],
@@ -273,7 +293,8 @@ def _dropped(settings: Settings, old: Manifest | None, kept_docs: set[str],
 
 class _Batch:
     """Chunks, sentences and articles waiting to be embedded and written: flushed every few
-    hundred texts, so memory stays bounded whatever the corpus."""
+    hundred texts, so memory stays bounded whatever the corpus. A batch is written to the store by
+    a thread of its own while the next one is embedded (one write at a time, in order)."""
 
     size = 512
 
@@ -281,25 +302,70 @@ class _Batch:
         self.writer = writer
         self.embedder = embedder
         self.chunks: list[Chunk] = []
-        self.sentences: list[tuple[str, str, str]] = []  # (id, doc_id, text)
+        self.sentences: list[tuple[str, str, str, bool]] = []  # (id, doc_id, text, quotable)
         self.articles: list[Article] = []
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="ingest-writer")
+        self._writing: Future[None] | None = None
 
     def flush_when_full(self) -> None:
         if len(self.chunks) + len(self.sentences) >= self.size:
             self.flush()
 
     def flush(self) -> None:
-        if self.chunks:
-            vectors = embed_by_length(self.embedder, [embedding_text(c) for c in self.chunks])[0]
-            self.writer.add_chunks(self.chunks, vectors)
-        if self.sentences:
-            texts = [text for *_, text in self.sentences]
-            vectors, tokens = embed_by_length(self.embedder, texts, tokens=True)
-            self.writer.add_sentences([i for i, *_ in self.sentences], [d for _, d, _ in self.sentences], texts,
-                                      [terms(t) for t in texts], vectors, [t.vectors for t in tokens])
-        if self.articles:
-            self.writer.add_articles(self.articles)
+        chunks, sentences, articles = self.chunks, self.sentences, self.articles
         self.chunks, self.sentences, self.articles = [], [], []
+        chunk_vectors = _chunk_vectors(self.embedder, chunks)
+        vectors, tokens = _sentence_vectors(self.embedder, sentences)
+        self.wait()  # the previous batch's write, and any error it raised
+        self._writing = self._pool.submit(self._write, chunks, chunk_vectors, sentences, vectors, tokens, articles)
+
+    def wait(self) -> None:
+        """Wait for the batch being written; its error, if any, is raised here."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.result()
+
+    def finish(self) -> None:
+        """Flush what is left and wait until it is written."""
+        self.flush()
+        self.wait()
+
+    def __enter__(self) -> _Batch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)  # a write under way ends before ingest does
+
+    def _write(self, chunks: list[Chunk], chunk_vectors: np.ndarray, sentences: list[tuple[str, str, str, bool]],
+               vectors: np.ndarray, tokens: list[np.ndarray], articles: list[Article]) -> None:
+        if chunks:
+            self.writer.add_chunks(chunks, chunk_vectors)
+        if sentences:
+            texts = [text for _, _, text, _ in sentences]
+            self.writer.add_sentences([i for i, *_ in sentences], [d for _, d, _, _ in sentences], texts,
+                                      [terms(t) for t in texts], vectors, tokens)
+        if articles:
+            self.writer.add_articles(articles)
+
+
+def _chunk_vectors(embedder: Embedder, chunks: list[Chunk]) -> np.ndarray:
+    return embed_by_length(embedder, [embedding_text(c) for c in chunks])[0]
+
+
+def _sentence_vectors(embedder: Embedder, sentences: list[tuple[str, str, str, bool]]
+                        ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each sentence's vector, and its token vectors if it may be quoted (else none: 0 rows)."""
+    quotable = [i for i, (*_, q) in enumerate(sentences) if q]
+    others = [i for i, (*_, q) in enumerate(sentences) if not q]
+    vectors = np.zeros((len(sentences), embedder.dimension), dtype=np.float32)
+    tokens = [np.zeros((0, embedder.dimension), dtype=np.float32)] * len(sentences)
+    if quotable:
+        vectors[quotable], found = embed_by_length(embedder, [sentences[i][2] for i in quotable], tokens=True)
+        for i, t in zip(quotable, found, strict=True):
+            tokens[i] = t.vectors
+    if others:
+        vectors[others] = embed_by_length(embedder, [sentences[i][2] for i in others])[0]
+    return vectors, tokens
 
 
 def _faq_units(lexicon: Lexicon) -> dict[str, int]:
