@@ -13,12 +13,15 @@ import numpy as np
 
 from assistant.config import DEFAULT_MODEL, Settings
 from assistant.embeddings import (
+    BFloat16Embedder,
     OnnxEmbedder,
     SentenceTransformerEmbedder,
+    embed_by_length,
     export_folder,
     exported,
     load_embedder,
     load_fast_embedder,
+    load_ingest_embedder,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +40,30 @@ def test_the_onnx_export_gives_the_models_vectors_and_tokens(seed_settings: Sett
     assert np.abs(vectors - expected).max() < 1e-5 and np.abs(query.embed(texts) - expected).max() < 1e-5
     for got, want in zip(tokens, expected_tokens, strict=True):
         assert (got.spans == want.spans).all() and np.abs(got.vectors - want.vectors).max() < 1e-5
+
+
+def test_the_bfloat16_embedder_gives_the_models_vectors_and_tokens_in_order() -> None:
+    model = load_embedder(DEFAULT_MODEL)
+    texts = ["Where is AMI Labs based?", "x", "The gliders are built in Lyon by a team of nine people, by hand.",
+             "word " * 400, "Tomatoes need sun.", "Why did LeCun leave Meta?", "```\nprint('hello')\n```"]
+    expected, expected_tokens = model.embed_tokens(texts)
+    fast = BFloat16Embedder(model)  # on any CPU: where bfloat16 is emulated it is slow, not wrong
+    vectors, tokens = embed_by_length(fast, texts, tokens=True, batch=2)  # four batches, two at a time
+    assert (vectors * expected).sum(axis=1).min() > 0.999
+    for got, want in zip(tokens, expected_tokens, strict=True):
+        assert (got.spans == want.spans).all() and (got.vectors * want.vectors).sum(axis=1).min() > 0.995
+    fast.workers = 1
+    assert np.allclose(embed_by_length(fast, texts, batch=2)[0], vectors, atol=1e-5)  # same rows, same order
+
+
+def test_ingest_embeds_in_bfloat16_only_where_the_cpu_computes_it(monkeypatch) -> None:
+    load_ingest_embedder.cache_clear()
+    monkeypatch.setattr("assistant.embeddings.native_bfloat16", lambda: False)
+    assert isinstance(load_ingest_embedder(DEFAULT_MODEL), OnnxEmbedder)
+    load_ingest_embedder.cache_clear()
+    monkeypatch.setattr("assistant.embeddings.native_bfloat16", lambda: True)
+    assert isinstance(load_ingest_embedder(DEFAULT_MODEL), BFloat16Embedder)
+    load_ingest_embedder.cache_clear()
 
 
 def test_a_missing_export_is_made_at_the_first_question_and_an_unwritable_cache_falls_back(

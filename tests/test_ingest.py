@@ -93,6 +93,29 @@ def test_add_change_delete_and_rerun_never_duplicates(tmp_path: Path, corpus: Pa
     assert "Nantes" in answer.answer and "Lyon" not in answer.answer
 
 
+def test_only_sentences_that_may_be_quoted_keep_token_vectors(tmp_path: Path, corpus: Path) -> None:
+    page = corpus / "gliders.md"
+    body = "The gliders of Lyon\n\nThe gliders of Lyon are built by hand. Each one flies for nine hours.\n"
+    page.write_text("---\ntitle: The gliders of Lyon\n---\n" + body, encoding="utf-8")
+    settings = settings_for(tmp_path, corpus)
+
+    def tokens_by_text() -> dict[str, bool]:
+        lexicon = Assistant.open(settings).index.lexicon
+        ids = [i for i, d in zip(lexicon.sentence_ids, lexicon.sentence_doc, strict=True)
+               if lexicon.doc_ids[d] == "gliders"]
+        got = Store.open(settings, create=False).collection(live(settings).epoch, "sentences").get(
+            ids=ids, include=["metadatas"])
+        return {m["text"]: bool(m["tokens"]) for m in got["metadatas"]}
+
+    ingest(settings)
+    # The line that repeats the title is a headline, never quoted: no token vectors.
+    assert tokens_by_text() == {"The gliders of Lyon": False, "The gliders of Lyon are built by hand.": True,
+                                "Each one flies for nine hours.": True}
+    page.write_text("---\ntitle: Kites of Porto\n---\n" + body, encoding="utf-8")  # the same text, a new title
+    ingest(settings)
+    assert tokens_by_text()["The gliders of Lyon"] is True  # quotable now: embedded again, with its tokens
+
+
 def test_ingesting_an_extra_file_adds_to_the_index(tmp_path: Path, corpus: Path) -> None:
     ingest(settings_for(tmp_path, corpus))
     extra = tmp_path / "extra.txt"
