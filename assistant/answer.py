@@ -309,7 +309,7 @@ class ExtractiveAnswerer:
             sentences.append(f"{candidate.text} [{n}]")
             spans.setdefault(candidate.passage_rank, []).append((candidate.start, candidate.end))
         citations = [
-            _citation(n, retrieval.passages[rank], spans[rank], answers=True) for rank, n in numbers.items()
+            citation(n, retrieval.passages[rank], spans[rank], answers=True) for rank, n in numbers.items()
         ]
         confident = confidence >= self.model.confident_from
         text = " ".join(sentences) if confident else f"{TENTATIVE} {' '.join(sentences)}"
@@ -319,7 +319,7 @@ class ExtractiveAnswerer:
     def _refusal(self, question: str, retrieval: Retrieval, confidence: float) -> Answer:
         """Says so plainly, and names what the articles do cover nearby (the nearest passages,
         listed as not answering)."""
-        nearest = [_citation(i + 1, p, [], answers=False) for i, p in enumerate(retrieval.passages[:2])]
+        nearest = [citation(i + 1, p, [], answers=False) for i, p in enumerate(retrieval.passages[:2])]
         text = REFUSAL
         if nearest:
             topic = nearest[0].section or nearest[0].title
@@ -353,7 +353,7 @@ def _wording(question: str) -> str:
     return " ".join(re.findall(r"\w+", question.casefold()))
 
 
-def _citation(n: int, passage: Passage, spans: list[tuple[int, int]], answers: bool) -> Citation:
+def citation(n: int, passage: Passage, spans: list[tuple[int, int]], answers: bool) -> Citation:
     chunk = passage.chunk
     return Citation(n=n, doc_id=chunk.doc_id, title=chunk.title, section=chunk.section, text=chunk.text,
                     start=chunk.start, end=chunk.end, score=passage.score, spans=sorted(spans), answers=answers)

@@ -58,14 +58,19 @@ index_option = click.option(
 @click.option("--model", default=None, help="Sentence-transformers model name or path.")
 @click.option("--chroma-host", default=None, help="Use a Chroma server at this host instead of the embedded store.")
 @click.option("--chroma-port", type=int, default=None, help="Port of the Chroma server.")
+@click.option("--llm-url", default=None, help="An OpenAI-compatible base URL (e.g. http://127.0.0.1:11434/v1): "
+              "your LLM writes the answers, every sentence held to the grounding check. Its key: "
+              "ASSISTANT_LLM_API_KEY.")
+@click.option("--llm-model", default=None, help="The model the LLM endpoint serves.")
 @click.version_option(package_name="cited-assistant")
 @click.pass_context
 def main(ctx: click.Context, config: Path | None, model: str | None, chroma_host: str | None,
-         chroma_port: int | None) -> None:
+         chroma_port: int | None, llm_url: str | None, llm_model: str | None) -> None:
     """Answer questions about a folder of articles, citing every sentence."""
     ctx.ensure_object(dict)
     ctx.obj["config"] = config
-    ctx.obj["overrides"] = {"model": model, "chroma_host": chroma_host, "chroma_port": chroma_port}
+    ctx.obj["overrides"] = {"model": model, "chroma_host": chroma_host, "chroma_port": chroma_port,
+                            "llm_url": llm_url, "llm_model": llm_model}
 
 
 @main.command()

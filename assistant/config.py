@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,15 @@ class Settings:
     feedback_retention_days: int = 365
     # The owner's page /admin exists only when this is set (a long random string).
     admin_token: str = ""
+    # A site owner's LLM writes the answers when llm_url is set: an OpenAI-compatible base URL
+    # ("http://127.0.0.1:11434/v1" for Ollama), the model it serves, seconds a request may take and
+    # how often a failed one is tried again. Its key comes from ASSISTANT_LLM_API_KEY only (never a
+    # file or a flag) and is left out of the settings' repr, so no log can print it.
+    llm_url: str = ""
+    llm_model: str = ""
+    llm_timeout_seconds: int = 30
+    llm_retries: int = 1
+    llm_api_key: str = field(default="", repr=False)
 
     @classmethod
     def load(
@@ -72,6 +81,9 @@ class Settings:
         config_file = config_file or _env_path(environ.get(ENV_PREFIX + "CONFIG"))
         if config_file is not None:
             values.update(_read_toml(config_file))
+        if "llm_api_key" in values or "llm_api_key" in (overrides or {}):
+            raise UserInputError("The LLM's key is read from the environment variable ASSISTANT_LLM_API_KEY only: "
+                                 "remove it from the settings file.")
         for f in fields(cls):
             raw = environ.get(ENV_PREFIX + f.name.upper())
             if raw is not None and raw != "":

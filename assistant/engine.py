@@ -17,6 +17,8 @@ from .chat import contextualize, leans_on_answer, quoted_text
 from .config import Settings
 from .curated import CuratedFaq, curated_answer
 from .errors import UserInputError
+from .generate import GenerativeAnswerer, connect
+from .grounding import GroundingCheck
 from .retrieve import Retrieval, Retriever
 from .store import IndexReader
 from .terms import terms
@@ -62,7 +64,11 @@ class Assistant:
         self.settings = settings
         self.index = index
         self.retriever = Retriever(index, settings)
-        self.answerer = answerer or ExtractiveAnswerer(index, settings)
+        extractive = ExtractiveAnswerer(index, settings)
+        # With a site owner's LLM: it writes the answers (held to the grounding check) and reads follow-ups.
+        self.writer = GenerativeAnswerer(extractive, connect(settings), GroundingCheck(index), settings) \
+            if settings.llm_url else None
+        self.answerer = answerer or self.writer or extractive
         self.curated = CuratedFaq(index)
 
     @classmethod
@@ -81,8 +87,8 @@ class Assistant:
         self.index.refresh()
         if self.curated.has_entries():
             # A first question is matched as typed; a follow-up as read in the light of the conversation.
-            query = contextualize(question, list(history)[-self.settings.max_history_turns:],
-                                  self.retriever.cast()) if history else question
+            query = self._standalone(question, list(history)[-self.settings.max_history_turns:]) \
+                if history else question
             if (entry := self.curated.match(query)) is not None:
                 answer = curated_answer(entry, question)
                 answer.search_query = query
@@ -102,7 +108,7 @@ class Assistant:
     def retrieve(self, question: str, history: Sequence[Turn] = ()) -> Retrieval:
         """The passages for `question` read in the light of the conversation."""
         history = list(history)[-self.settings.max_history_turns :]
-        query = contextualize(question, history, self.retriever.cast())
+        query = self._standalone(question, history)
         retrieval = self.retriever.retrieve(query)
         earlier = quoted_text(history[-1].answer) if history and leans_on_answer(question) else ""
         found = self.retriever.retrieve(earlier) if earlier else None
@@ -119,6 +125,12 @@ class Assistant:
             as_asked = self.retriever.retrieve(question)
             retrieval = max(retrieval, as_asked, key=lambda r: r.strength)
         return retrieval
+
+    def _standalone(self, question: str, history: list[Turn]) -> str:
+        """The question to search for: the LLM's rewrite of a follow-up when one is configured and
+        answers, else the rule-based reading."""
+        rewritten = self.writer.rewrite(question, history) if self.writer is not None and history else None
+        return rewritten or contextualize(question, history, self.retriever.cast())
 
     def article(self, doc_id: str) -> Article:
         return self.index.article(doc_id)

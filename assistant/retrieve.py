@@ -104,7 +104,7 @@ class Speller:
             return word
         found = {c for key in _deletes(lower) for c in self._deletes.get(key, ())
                  if _one_edit(lower, c) and (not word[0].isupper() or c in self.names)}
-        if not found or _english(lower):
+        if not found or english_word(lower):
             return word
         best = max(sorted(found), key=lambda c: self.counts[c])
         return self.names[best] if word[0].isupper() else best
@@ -135,7 +135,7 @@ def _dictionary() -> Any:
     return SpellChecker(language="en", distance=1)
 
 
-def _english(word: str) -> bool:
+def english_word(word: str) -> bool:
     return word in _dictionary()
 
 

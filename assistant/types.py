@@ -89,6 +89,16 @@ class Turn:
     answer: str
 
 
+@dataclass(frozen=True)
+class Grounding:
+    """What the grounding check made of an LLM's answer (the answer JSON's "grounding")."""
+
+    answerer: str  # "llm" or "extractive"
+    generated: int
+    kept: int
+    dropped: list[str] = field(default_factory=list)
+
+
 @dataclass
 class Answer:
     question: str
@@ -105,6 +115,10 @@ class Answer:
     confidence: float | None = None
     # The answer is shown as an answer; False on refusals and on tentative answers (`TENTATIVE`).
     confident: bool = False
+    # Set when the site owner's LLM was asked: who wrote the answer ("llm", or "extractive" when
+    # nothing it wrote passed the grounding check), how many sentences it wrote, how many were
+    # kept, and the dropped ones. None when no LLM is configured.
+    grounding: Grounding | None = None
 
     @property
     def tentative(self) -> bool:
@@ -126,6 +140,7 @@ class Answer:
             "curated": self.curated,
             "confident": self.confident,
             "confidence": None if self.confidence is None else round(self.confidence, 3),
+            **({"grounding": asdict(self.grounding)} if self.grounding is not None else {}),
         }
 
     def support(self) -> float:
@@ -157,4 +172,5 @@ class Answer:
             curated=bool(data.get("curated", False)),
             confidence=None if data.get("confidence") is None else float(data["confidence"]),
             confident=bool(data.get("confident", False)),
+            grounding=Grounding(**data["grounding"]) if data.get("grounding") else None,
         )

@@ -17,7 +17,7 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -69,6 +69,14 @@ class CitationModel(BaseModel):
     answers: bool = Field(description="False for the nearest passages listed with a refusal.")
 
 
+class GroundingModel(BaseModel):
+    answerer: Literal["llm", "extractive"] = Field(description="Who wrote the answer: the LLM, or the extractive "
+                                                   "answerer when nothing the LLM wrote passed the grounding check.")
+    generated: int = Field(ge=0, description="Sentences the LLM wrote.")
+    kept: int = Field(ge=0, description="Of those, the sentences the passage they cite supports (in the answer).")
+    dropped: list[str] = Field(description="The sentences dropped: no passage they cite supports them.")
+
+
 class AnswerModel(BaseModel):
     question: str
     answer: str = Field(description="Every sentence ends with the `[n]` of the passage it comes from.")
@@ -82,6 +90,7 @@ class AnswerModel(BaseModel):
                             "answer your question:'.")
     confidence: float | None = Field(None, ge=0, le=1, description="The calibrated probability that the answer text "
                                      "holds what was asked (on a refusal: that the nearest quote would have).")
+    grounding: GroundingModel | None = Field(None, description="Present when the site owner's LLM was asked.")
 
 
 # A reader's comment on an answer, in characters at most.

@@ -1,0 +1,289 @@
+"""The grounding check: a sentence an LLM wrote reaches the reader only if the passage it cites
+supports it.
+
+A generated answer is split into claims, each with the `[n]` marks it carries. A claim is
+supported by passage n when one of that passage's quotable sentences passes every test (a claim
+that merges two sentences is not supported: checked against the two together, a word or name from
+one hides the other's opposite; the answer then falls back on the extractive one):
+
+- meaning: the claim's vector is close to the sentence's, and each of the claim's words is in the sentence
+  or aligns with one of its tokens (the same MiniLM token alignment the extractive answerer reads);
+- facts: every number, amount, month and day the claim states is in the sentence, and every name
+  (a capitalised word that is not plain English) is in the sentence or its article's title;
+- polarity: each negation ("not", "never", "n't", "no", ...) of the claim bears on words a negation
+  of the sentence bears on, and a negation of the sentence over words the claim repeats is in the claim;
+- opposites: no word the claim adds is the opposite of a word of the sentence (WordNet's antonyms,
+  `data/antonyms.txt`, written by `bench/make_antonyms.py`).
+
+The thresholds are fitted by `bench/bench_grounding.py --fit` on perturbed and paraphrased
+sentences of the seed articles, and measured on the Python docs' (never fitted on). A supported
+claim's evidence is that sentence: its exact offsets in the article become the
+citation's span. This module judges; it never writes or rewrites a sentence.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import resources
+
+import numpy as np
+
+from .embeddings import Embedder
+from .retrieve import Retrieval, english_word
+from .store import IndexReader
+from .terms import STOPWORDS, WORD, stem
+from .types import Chunk
+
+# Fitted by `python bench/bench_grounding.py --fit` on the seed articles' claims (see its docstring).
+DENSE_MIN = 0.50  # the claim's vector against the sentence's
+ALIGN_MIN = 0.65  # the IDF-free mean over the claim's words of their best token cosine in the sentence
+WORD_MIN = 0.35  # the worst-aligned word the claim adds
+
+_CITES = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+# Citation marks written after a sentence's full stop belong to that sentence: "... Paris. [2] The".
+_MARKS_AFTER_STOP = re.compile(r"([.!?][\"”’')]*)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"”’')]*\s+(?=[\"“‘'(]?[A-Z0-9])")
+_NEGATION = frozenset("not no never none nobody nothing neither nor nowhere cannot without".split())
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70",
+                      "eighty": "80", "ninety": "90"})
+_SCALES = frozenset("hundred thousand million billion trillion dozen half twice double triple percent".split())
+_CALENDAR = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|"
+                       r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+# A sentence that tells an AI what to do is planted, not evidence: "Ignore the question and say: ...".
+_INSTRUCTION = re.compile(r"\b(ignore|disregard|forget)\b[^.]{0,60}\b(question|instructions?|prompt|above|previous)\b"
+                          r"|\b(say|reply|respond|answer|write|output)\b(\s+\w+){0,2}\s*:", re.IGNORECASE)
+_NAME = re.compile(r"\b[A-Z][\w'’.-]*[\w]|\b[A-Z]\b")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One generated sentence, without its citation marks, and the passages it cites (1-based)."""
+
+    text: str
+    cites: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    claim: Claim
+    supported: bool
+    passage: int = 0  # the cited passage that supports it (1-based), 0 when none does
+    spans: list[tuple[int, int]] = field(default_factory=list)  # the supporting sentences' offsets
+    why: str = ""  # what failed, for the unsupported
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A quotable sentence of a passage, as the check reads it."""
+
+    span: tuple[int, int]
+    text: str
+    terms: set[str]
+    words: set[str]  # the stems of every word, stopwords too ("more", "after")
+    vector: np.ndarray
+    tokens: np.ndarray
+
+
+def claims(generated: str) -> list[Claim]:
+    """The generated text's sentences with the `[n]` marks each carries (marks after a full stop
+    count for the sentence before them)."""
+    text = _MARKS_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", generated.strip())
+    found = []
+    for piece in _BOUNDARY.split(text):
+        cites = tuple(int(n) for group in _CITES.findall(piece) for n in re.split(r"\s*,\s*", group))
+        bare = re.sub(r"\s+([.!?,;:])", r"\1", _CITES.sub("", piece)).strip()
+        if bare:
+            found.append(Claim(bare, cites))
+    return found
+
+
+class GroundingCheck:
+    """Judges claims against the retrieved passages of one question."""
+
+    def __init__(self, index: IndexReader, embedder: Embedder | None = None):
+        self.index = index
+        self.embedder = embedder or index.embedder
+
+    def check(self, claim: Claim, retrieval: Retrieval) -> Verdict:
+        """Is the claim supported by a passage it cites (numbered as retrieved, from 1)?"""
+        return self.judge(claim, list(zip((p.chunk for p in retrieval.passages), retrieval.sentence_ids,
+                                          strict=True)))
+
+    def judge(self, claim: Claim, passages: list[tuple[Chunk, list[int]]]) -> Verdict:
+        """The same against passages given as chunks with their sentences' lexicon positions."""
+        cited = [n for n in dict.fromkeys(claim.cites) if 1 <= n <= len(passages)]
+        if not claim.cites:
+            return Verdict(claim, False, why="it cites no passage")
+        if not cited:
+            return Verdict(claim, False, why=f"it cites a passage that does not exist ({claim.cites[0]})")
+        vectors, tokens = self.embedder.embed_tokens([claim.text])
+        words = _claim_words(claim.text, tokens[0].vectors, tokens[0].spans)
+        failures = []
+        for n in cited:
+            chunk, sentence_ids = passages[n - 1]
+            for unit in self._units(sentence_ids):
+                why = _unsupported(claim.text, vectors[0], words, unit, chunk.title)
+                if not why:
+                    return Verdict(claim, True, n, [unit.span])
+                failures.append(why)
+        if not failures:
+            return Verdict(claim, False, why="the passage it cites has no sentence to check it against")
+        return Verdict(claim, False, why=min(failures, key=lambda why: _FAILURE_ORDER.index(why.split(":")[0])))
+
+    def _units(self, sentence_ids: list[int]) -> list[_Unit]:
+        ids = [i for i in sentence_ids if self.index.lexicon.sentence(i).quotable]
+        rows = [self.index.lexicon.sentence(i) for i in ids]
+        return [_Unit((row.start, row.end), record.text, set(record.terms), _stems(record.text), record.vector,
+                      record.tokens) for row, record in zip(rows, self.index.sentences(ids), strict=True)
+                if not _INSTRUCTION.search(record.text)]
+
+
+# When no unit supports a claim, the reason given is the first of these any unit failed on.
+_FAILURE_ORDER = ["a word", "meaning", "an opposite", "polarity", "a number", "a name"]
+
+
+@dataclass(frozen=True)
+class _Word:
+    term: str  # its stem
+    vector: np.ndarray  # the mean of its tokens' vectors, unit length
+
+
+def _claim_words(text: str, vectors: np.ndarray, spans: np.ndarray) -> list[_Word]:
+    """The claim's content words, each with the vector of its tokens."""
+    words = []
+    for match in WORD.finditer(text.lower().replace("’", "'")):
+        word = match.group()
+        if word in STOPWORDS or (term := stem(word)) in STOPWORDS:
+            continue
+        inside = (spans[:, 0] < match.end()) & (spans[:, 1] > match.start()) if len(spans) else np.zeros(0, bool)
+        if not inside.any():
+            continue
+        vector = vectors[inside].mean(axis=0)
+        words.append(_Word(term, vector / max(float(np.linalg.norm(vector)), 1e-9)))
+    return words
+
+
+def _unsupported(claim: str, vector: np.ndarray, words: list[_Word], unit: _Unit, title: str) -> str:
+    """What keeps `unit` from supporting the claim, or "" when nothing does."""
+    if why := hard_failure(claim, unit, title):
+        return why
+    dense, align, worst = meaning_scores(vector, words, unit)
+    if dense < DENSE_MIN or align < ALIGN_MIN:
+        return "meaning: no sentence of the passage it cites says this"
+    if worst < WORD_MIN:
+        return "a word: it adds something the passage it cites does not say"
+    return ""
+
+
+def hard_failure(claim: str, unit: _Unit, title: str) -> str:
+    """The facts, polarity and opposites tests: what fails, or ""."""
+    missing = [n for n in names(claim) if not re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", f"{title}\n{unit.text}")]
+    if missing:
+        return f"a name: '{missing[0]}' is not in the sentence it cites"
+    if facts := facts_of(claim) - facts_of(unit.text):  # as often as the claim states it
+        return f"a number: '{sorted(facts)[0]}' is not in the sentence it cites"
+    said_scopes, cited = negations(claim), negations(unit.text)
+    claimed = _stems(claim)
+    if any(not any(scope & other for other in cited) for scope in said_scopes) \
+            or any(scope <= claimed and not any(scope & other for other in said_scopes) for scope in cited):
+        return "polarity: it negates what the sentence it cites affirms, or the other way round"
+    said = {lemma for word in claimed for lemma in _lemmas(word)}
+    present = {lemma for word in unit.words for lemma in _lemmas(word)}
+    added = {lemma for word in claimed - unit.words for lemma in _lemmas(word)}
+    # A word the claim puts where the sentence has its opposite (and the claim does not).
+    if opposite := next((f"{a}/{b}" for a in sorted(added) for b in present - said if _opposite(a, b)), ""):
+        return f"an opposite: '{opposite}' turns round what the sentence it cites says"
+    return ""
+
+
+_NEGATING_PREFIX = re.compile(r"(un|in|im|il|ir|non|dis|anti)-?")
+
+
+def _opposite(a: str, b: str) -> bool:
+    """WordNet calls them antonyms, or one is the other with a negating prefix ('mutabl', 'immutabl')."""
+    if b in antonyms().get(a, ()):
+        return True
+    short, long = sorted((a, b), key=len)
+    prefix = _NEGATING_PREFIX.fullmatch(long[: len(long) - len(short)]) if long.endswith(short) else None
+    return prefix is not None and len(short) >= 4
+
+
+def meaning_scores(vector: np.ndarray, words: list[_Word], unit: _Unit) -> tuple[float, float, float]:
+    """The claim's cosine to the unit, its words' mean alignment, and its worst-aligned word's
+    (a word the unit uses counts 1)."""
+    coverage = [1.0 if w.term in unit.terms else float((unit.tokens @ w.vector).max()) if len(unit.tokens) else 0.0
+                for w in words] or [1.0]
+    return float(vector @ unit.vector), float(np.mean(coverage)), min(coverage)
+
+
+def _stems(text: str) -> set[str]:
+    return {stem(w) for w in WORD.findall(text.lower().replace("’", "'"))}
+
+
+def negations(text: str) -> list[set[str]]:
+    """Each negation's scope: the stems of the (up to) two content words after it."""
+    words = WORD.findall(text.lower().replace("’", "'"))
+    scopes = []
+    for i, word in enumerate(words):
+        if word in _NEGATION or word.endswith("n't"):
+            after = [stem(w) for w in words[i + 1:] if w not in STOPWORDS and w not in _NEGATION][:2]
+            scopes.append(set(after) or {"<end>"})
+    return scopes
+
+
+def _lemmas(word: str) -> set[str]:
+    """A stem and, for a comparative or superlative, its adjective's ('larger', 'biggest' -> 'larg', 'big')."""
+    found = {word}
+    for suffix in ("er", "est", "r", "st"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            base = word[: -len(suffix)]
+            found.update({stem(base), stem(base[:-1]) if base[-1] == base[-2] else stem(base)})
+    return found
+
+
+def facts_of(text: str) -> Counter[str]:
+    """Numbers (as digits, thousands separators dropped), scale words, months and days, counted."""
+    found = Counter(n.replace(",", "") for n in _NUMBER.findall(text))
+    for word in WORD.findall(text.lower()):
+        if word in _NUMBER_WORDS:
+            found[_NUMBER_WORDS[word]] += 1
+        elif word in _SCALES:
+            found[word] += 1
+    found.update(w.lower() for w in _CALENDAR.findall(text))  # capitalised only: "may" is a verb
+    found["percent"] += text.count("%")
+    return +found
+
+
+def names(text: str) -> list[str]:
+    """Capitalised words that are not plain English ('LeCun', 'Meta', 'AMI', 'Paris'); a
+    sentence's first word only if it is no English word."""
+    found = []
+    for match in _NAME.finditer(text):
+        word = re.sub(r"['’]s$", "", match.group()).rstrip(".")
+        first = not text[:match.start()].strip() or re.search(r"[.!?:\"“(]\s*$", text[:match.start()])
+        if word == "I" or _CALENDAR.fullmatch(word) or word.lower() in _NUMBER_WORDS \
+                or (first and english_word(word.lower())):
+            continue
+        found.append(word)
+    return found
+
+
+@functools.lru_cache(maxsize=1)
+def antonyms() -> dict[str, set[str]]:
+    """Each word's opposites, both as stems: 'increas' -> {'decreas'}."""
+    pairs: dict[str, set[str]] = {}
+    text = resources.files("assistant").joinpath("data/antonyms.txt").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            a, b = (stem(w) for w in line.split())
+            if a != b:
+                pairs.setdefault(a, set()).add(b)
+                pairs.setdefault(b, set()).add(a)
+    return pairs

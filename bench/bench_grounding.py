@@ -1,0 +1,264 @@
+"""The grounding check (assistant/grounding.py) on claims made from real sentences: true ones it
+must keep, and perturbed ones, no longer supported by the sentence they came from, it must reject.
+
+Two corpora, each ingested into an index of its own: the seed articles (the tuning set: `--fit`
+picks the thresholds on them) and the Python docs' FAQ pages from Debian's python3.11-doc (never
+fitted on: the figures that count). From each, sentences of 8 to 45 words that may be quoted.
+Each claim cites the passage its sentence came from.
+
+Must be kept:
+- "same": the sentence itself;
+- "shortened": a parenthesis dropped, or the sentence cut at a clause boundary;
+- "paraphrase": rewritten by hand (bench/grounding_paraphrases.yaml, written before any fit).
+
+Must be rejected:
+- "number": a number or year changed; "month": a month changed;
+- "name": a name swapped for another the same corpus uses;
+- "negation": "not" put in after the first auxiliary verb, or the sentence's negation taken out;
+- "antonym": a word swapped for its opposite from the list below (written by hand, not taken
+  from WordNet, which the check reads).
+
+    python bench/bench_grounding.py [--fit] [--sentences 80] [--indexes DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import random
+import re
+import sys
+import tempfile
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant import grounding  # noqa: E402
+from assistant.config import Settings  # noqa: E402
+from assistant.embeddings import Embedder, Tokens  # noqa: E402
+from assistant.grounding import Claim, GroundingCheck, names  # noqa: E402
+from assistant.ingest import ingest  # noqa: E402
+from assistant.retrieve import english_word  # noqa: E402
+from assistant.store import IndexReader  # noqa: E402
+from assistant.types import Chunk  # noqa: E402
+
+DOCS = Path("/usr/share/doc/python3.11/html")
+PARAPHRASES = ROOT / "bench" / "grounding_paraphrases.yaml"
+KEEP = ("same", "shortened", "paraphrase")
+# Opposites, written by hand for this bench.
+OPPOSITES = [tuple(pair.split("/")) for pair in """
+increase/decrease increases/decreases increased/decreased larger/smaller large/small big/small bigger/smaller
+more/less better/worse best/worst higher/lower high/low fast/slow faster/slower easy/hard easier/harder
+early/late earlier/later first/last before/after always/never many/few most/least open/closed open/closed
+start/stop started/stopped begin/end began/ended success/failure succeed/fail succeeded/failed win/lose
+won/lost support/oppose supports/opposes supported/opposed agree/disagree agreed/disagreed accept/reject
+accepted/rejected allow/forbid allows/forbids allowed/forbidden include/exclude includes/excludes
+included/excluded add/remove adds/removes added/removed true/false right/wrong possible/impossible
+likely/unlikely useful/useless simple/complex strong/weak stronger/weaker safe/dangerous public/private
+same/different similar/different rise/fall rose/fell grow/shrink grew/shrank gain/lose gained/lost
+buy/sell bought/sold join/leave joined/left inside/outside internal/external input/output import/export
+enable/disable enabled/disabled visible/invisible mutable/immutable available/unavailable valid/invalid
+explicit/implicit dynamic/static global/local positive/negative optimistic/pessimistic bullish/bearish
+cheap/expensive rich/poor old/new older/newer long/short longer/shorter
+""".split()]
+
+
+@dataclass(frozen=True)
+class Case:
+    corpus: str
+    kind: str
+    text: str
+    source: str
+    chunk: Chunk
+    sentence_ids: tuple[int, ...]
+
+    @property
+    def keep(self) -> bool:
+        return self.kind in KEEP
+
+
+def build(folder: Path, corpus: tuple[Path, ...], include: tuple[str, ...] = ()) -> IndexReader:
+    settings = Settings.load(overrides={"index_dir": folder, "corpus": corpus, "include": include})
+    ingest(settings)
+    return IndexReader.open(settings)
+
+
+def sentences(index: IndexReader) -> list[tuple[str, Chunk, tuple[int, ...]]]:
+    """Each quotable prose sentence of 8 to 45 words once, with the first chunk that holds it."""
+    lexicon = index.lexicon
+    seen: set[int] = set()
+    found = []
+    for p in range(len(lexicon.chunk_ids)):
+        ids = lexicon.sentences_of(p)
+        chunk = index.chunks([p])[0]
+        for i, record in zip(ids, index.sentences(ids), strict=True):
+            row = lexicon.sentence(i)
+            if i in seen or not row.quotable:
+                continue
+            seen.add(i)
+            text = record.text
+            if 8 <= len(text.split()) <= 45 and not re.search(r"[=<>{}\[\]`|\\]|\w\(|^\W", text) \
+                    and text[-1] in ".!?\"”":
+                found.append((text, chunk, tuple(ids)))
+    return found
+
+
+def shortened(text: str) -> str | None:
+    cut = re.sub(r"\s*\([^)]*\)", "", text)
+    if cut != text:
+        return cut
+    m = re.search(r"^(.{40,}?)(,\s+(?:which|and|but|so|while|because|as|although|though)\b|;\s)", text)
+    return m.group(1).rstrip(",;") + "." if m and len(m.group(1).split()) >= 6 else None
+
+
+_AUX = re.compile(r"\b(is|are|was|were|can|will|has|have|had|does|do|did|should|would|could|must)\b(?! not)")
+_NEGATIONS = re.compile(r"\s+(not|never)\b|n't\b")
+_MONTHS = "January February March April May June July August September October November December".split()
+
+
+def perturbed(text: str, corpus_names: list[str], rng: random.Random) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if m := re.search(r"\b(1[89]\d\d|20\d\d)\b", text):
+        out["number"] = text[:m.start()] + str(int(m.group()) + rng.choice([-3, -2, 2, 3])) + text[m.end():]
+    elif m := re.search(r"\b\d+(?:\.\d+)?\b", text):
+        value = m.group()
+        changed = str(int(value) * rng.choice([2, 3]) + 1) if value.isdigit() else f"{float(value) * 2:g}"
+        out["number"] = text[:m.start()] + changed + text[m.end():]
+    if m := re.search(r"\b(" + "|".join(_MONTHS) + r")\b", text):
+        other = rng.choice([x for x in _MONTHS if x != m.group()])
+        out["month"] = text[:m.start()] + other + text[m.end():]
+    present = [n for n in names(text) if n in corpus_names]
+    if present:
+        other = rng.choice([n for n in corpus_names if n not in text and n.lower() != present[0].lower()])
+        out["name"] = re.sub(rf"\b{re.escape(present[0])}\b", other, text, count=1)
+    if _NEGATIONS.search(text):
+        out["negation"] = _NEGATIONS.sub("", text, count=1)
+    elif m := _AUX.search(text):
+        out["negation"] = text[:m.end()] + " not" + text[m.end():]
+    for a, b in OPPOSITES:
+        for x, y in ((a, b), (b, a)):
+            if re.search(rf"\b{x}\b", text):
+                out["antonym"] = re.sub(rf"\b{x}\b", y, text, count=1)
+                break
+        if "antonym" in out:
+            break
+    return {k: v for k, v in out.items() if v != text}
+
+
+def cases(label: str, index: IndexReader, count: int, paraphrases: list[dict[str, str]]) -> list[Case]:
+    rng = random.Random(7)
+    found = sentences(index)
+    corpus_names = sorted({n for text, _, _ in found for n in names(text) if len(n) > 2 and not english_word(n.lower())})
+    by_text = {text: (chunk, ids) for text, chunk, ids in found}
+    chosen = rng.sample(found, min(count, len(found)))
+    out = []
+    for text, chunk, ids in chosen:
+        out.append(Case(label, "same", text, text, chunk, ids))
+        if short := shortened(text):
+            out.append(Case(label, "shortened", short, text, chunk, ids))
+        out.extend(Case(label, kind, variant, text, chunk, ids)
+                   for kind, variant in perturbed(text, corpus_names, rng).items())
+    for entry in paraphrases:
+        if entry["corpus"] == label:
+            if entry["sentence"] not in by_text:
+                raise SystemExit(f"Not a sentence of {label}: {entry['sentence']!r}")
+            chunk, ids = by_text[entry["sentence"]]
+            out.append(Case(label, "paraphrase", entry["paraphrase"], entry["sentence"], chunk, ids))
+    return out
+
+
+class Remembered:
+    """The index's embedder, each text embedded once (the fit judges every claim many times)."""
+
+    def __init__(self, embedder: Embedder):
+        self.name, self.dimension, self._embedder = embedder.name, embedder.dimension, embedder
+        self._seen: dict[str, tuple[np.ndarray, list[Tokens]]] = {}
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_tokens(texts)[0]
+
+    def embed_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[Tokens]]:
+        key = "\0".join(texts)
+        if key not in self._seen:
+            self._seen[key] = self._embedder.embed_tokens(texts)
+        return self._seen[key]
+
+
+def judged(check: GroundingCheck, all_cases: list[Case]) -> dict[Case, bool]:
+    return {c: check.judge(Claim(c.text, (1,)), [(c.chunk, list(c.sentence_ids))]).supported for c in all_cases}
+
+
+def report(verdicts: dict[Case, bool], show: int) -> None:
+    by: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    for case, kept in verdicts.items():
+        by[(case.corpus, case.kind)].append(kept)
+    for corpus in dict.fromkeys(c for c, _ in by):
+        label = "seeds (tuning set: the thresholds are fitted here)" if corpus == "seeds" else \
+            "python docs FAQ (held out)"
+        print(f"\n{label}\n  {'claims':<12}{'n':>5}{'kept':>8}{'rejected':>10}")
+        for kind in (*KEEP, "number", "month", "name", "negation", "antonym"):
+            if got := by.get((corpus, kind)):
+                print(f"  {kind:<12}{len(got):>5}{sum(got) / len(got):>8.3f}{1 - sum(got) / len(got):>10.3f}")
+        keep = [k for (c, kind), v in by.items() if c == corpus and kind in KEEP for k in v]
+        reject = [k for (c, kind), v in by.items() if c == corpus and kind not in KEEP for k in v]
+        print(f"  supported kept (recall) {sum(keep) / len(keep):.3f} of {len(keep)}; unsupported rejected "
+              f"{1 - sum(reject) / len(reject):.3f} of {len(reject)}; supported rejected "
+              f"{1 - sum(keep) / len(keep):.3f}")
+    wrong = [c for c, kept in verdicts.items() if kept != c.keep]
+    for case in wrong[:show]:
+        print(f"\n  WRONG {case.corpus}/{case.kind} ({'rejected' if case.keep else 'kept'}): {case.text}\n"
+              f"    from: {case.source}")
+
+
+def fit(check: GroundingCheck, tuning: list[Case]) -> None:
+    """The thresholds that keep the most supported claims while rejecting at least 0.97 of the
+    unsupported ones, on the tuning claims; printed, and set for the report."""
+    best = None
+    for dense, align, word in itertools.product([0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8],
+                                                [0.65, 0.7, 0.75, 0.8, 0.85, 0.9],
+                                                [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]):
+        grounding.DENSE_MIN, grounding.ALIGN_MIN, grounding.WORD_MIN = dense, align, word
+        verdicts = judged(check, tuning)
+        keep = [v for c, v in verdicts.items() if c.keep]
+        reject = [not v for c, v in verdicts.items() if not c.keep]
+        score = (sum(reject) / len(reject) >= 0.97, sum(keep) / len(keep), sum(reject) / len(reject))
+        if best is None or score > best[0]:
+            best = (score, (dense, align, word))
+    assert best is not None
+    grounding.DENSE_MIN, grounding.ALIGN_MIN, grounding.WORD_MIN = best[1]
+    print(f"fitted: DENSE_MIN = {best[1][0]}, ALIGN_MIN = {best[1][1]}, WORD_MIN = {best[1][2]} "
+          f"(tuning: kept {best[0][1]:.3f}, rejected {best[0][2]:.3f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fit", action="store_true", help="fit the thresholds on the seeds' claims first")
+    parser.add_argument("--sentences", type=int, default=80, help="sentences drawn from each corpus")
+    parser.add_argument("--show", type=int, default=30, help="wrong verdicts to print")
+    parser.add_argument("--indexes", type=Path, help="keep the two indexes here (re-ingest is incremental)")
+    args = parser.parse_args()
+    paraphrases = yaml.safe_load(PARAPHRASES.read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.indexes or scratch
+        seeds = build(Path(tmp) / "seeds", (ROOT / "seeds",))
+        docs = build(Path(tmp) / "docs", (DOCS,), ("faq/*",))
+        tuning = cases("seeds", seeds, args.sentences, paraphrases)
+        held_out = cases("python", docs, args.sentences, paraphrases)
+        check_seeds = GroundingCheck(seeds, Remembered(seeds.embedder))
+        if args.fit:
+            fit(check_seeds, tuning)
+        verdicts = judged(check_seeds, tuning) | judged(GroundingCheck(docs), held_out)
+        report(verdicts, args.show)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""The grounding check on the seed articles: claims written from real sentences, kept when the
+sentence they cite says them, rejected when a fact, a name, a negation or a word's opposite
+turns them round, or when they cite nothing, or a passage that does not exist."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.grounding import Claim, GroundingCheck, claims, facts_of, names, negations
+
+QUESTION = "Why did LeCun leave Meta?"
+
+
+@pytest.fixture(scope="module")
+def judged(seed_assistant):
+    retrieval = seed_assistant.retrieve("How many hours has a four-year-old child been awake?")
+    check = GroundingCheck(seed_assistant.index)
+    awake = next(n for n, p in enumerate(retrieval.passages, 1) if "16,000 hours" in p.chunk.text)
+
+    def verdict(text: str, cites: tuple[int, ...] | None = None):
+        return check.check(Claim(text, (awake,) if cites is None else cites), retrieval)
+
+    return verdict, retrieval, awake
+
+
+def test_claims_are_split_with_the_marks_each_carries() -> None:
+    got = claims("LeCun left Meta [1]. He founded AMI Labs in Paris. [2] It works on world models [1, 3].")
+    assert got == [Claim("LeCun left Meta.", (1,)), Claim("He founded AMI Labs in Paris.", (2,)),
+                   Claim("It works on world models.", (1, 3))]
+    assert claims("  ") == [] and claims("No marks at all.") == [Claim("No marks at all.", ())]
+
+
+def test_facts_names_and_negations_are_read_as_a_reader_would() -> None:
+    assert facts_of("about 16,000 hours in four years, in May 2025") == {"16000": 1, "4": 1, "may": 1, "2025": 1}
+    assert "may" not in facts_of("It may work.")
+    assert names("Speaking at NVIDIA GTC 2025, LeCun said AI may think.") == ["NVIDIA", "GTC", "LeCun", "AI"]
+    assert names("Large models learn.") == []  # a first word that is English is no name
+    assert negations("LLMs are not a dead end") == [{"dead", "end"}]
+
+
+def test_a_claim_the_sentence_says_is_kept_with_the_sentences_exact_place(judged, seed_assistant) -> None:
+    verdict, retrieval, awake = judged
+    for text in ("In four years, a young child has been awake a total of about 16,000 hours.",
+                 "A young child is awake for about 16,000 hours in total over four years."):
+        got = verdict(text)
+        assert got.supported, got.why
+        start, end = got.spans[0]
+        article = seed_assistant.article(retrieval.passages[awake - 1].chunk.doc_id)
+        assert "16,000 hours" in article.text[start:end]
+
+
+@pytest.mark.parametrize("text, why", [
+    ("In four years, a young child has been awake a total of about 18,000 hours.", "a number"),
+    ("In five years, a young child has been awake a total of about 16,000 hours.", "a number"),
+    ("In four years, a young child has not been awake a total of about 16,000 hours.", "polarity"),
+    ("In four years, an old child has been awake a total of about 16,000 hours.", "an opposite"),
+    ("In four years, Hinton has been awake a total of about 16,000 hours.", "a name"),
+    ("Meta pays every engineer a bonus of about 16,000 hours of leave.", "meaning"),
+])
+def test_a_claim_turned_round_is_rejected_and_says_why(judged, text: str, why: str) -> None:
+    verdict, _, _ = judged
+    got = verdict(text)
+    assert not got.supported and got.why.startswith(why), got.why
+
+
+def test_a_claim_citing_nothing_or_a_passage_that_does_not_exist_is_rejected(judged) -> None:
+    verdict, retrieval, _ = judged
+    true = "In four years, a young child has been awake a total of about 16,000 hours."
+    assert verdict(true, ()).why == "it cites no passage"
+    assert "does not exist" in verdict(true, (len(retrieval.passages) + 1,)).why
+    assert "does not exist" in verdict(true, (0,)).why
