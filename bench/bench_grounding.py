@@ -157,7 +157,8 @@ def perturbed(text: str, corpus_names: list[str], rng: random.Random) -> dict[st
 def cases(label: str, index: IndexReader, count: int, paraphrases: list[dict[str, str]]) -> list[Case]:
     rng = random.Random(7)
     found = sentences(index)
-    corpus_names = sorted({n for text, _, _ in found for n in names(text) if len(n) > 2 and not english_word(n.lower())})
+    corpus_names = sorted({n for text, _, _ in found for n in names(text)
+                           if len(n) > 2 and not english_word(n.lower())})
     by_text = {text: (chunk, ids) for text, chunk, ids in found}
     chosen = rng.sample(found, min(count, len(found)))
     out = []
