@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -82,7 +83,9 @@ _REASON = re.compile(r"\s*(why|how come|how)\b", re.IGNORECASE)
 
 
 class Answerer(Protocol):
-    def answer(self, question: str, retrieval: Retrieval) -> Answer: ...
+    def answer(self, question: str, retrieval: Retrieval, on_text: Callable[[str], None] | None = None) -> Answer:
+        """The answer; an answerer that writes it piece by piece hands each piece to `on_text` first."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,8 @@ class ExtractiveAnswerer:
         self.model = model or AnswerModel()
         self.features = FeatureBuilder(index)
 
-    def answer(self, question: str, retrieval: Retrieval) -> Answer:
+    def answer(self, question: str, retrieval: Retrieval, on_text: Callable[[str], None] | None = None) -> Answer:
+        """The quote (whole at once: nothing goes to `on_text`), or a refusal."""
         choice = self.choose(question, retrieval)
         model = self.model
         if not choice.chosen or choice.answerable < model.refuse_below or choice.confidence < model.unsure_below:

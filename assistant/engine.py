@@ -7,7 +7,7 @@ and has the answerer write a cited answer. It knows nothing of terminals, HTTP o
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -79,7 +79,9 @@ class Assistant:
         assistant.retriever.warm()
         return assistant
 
-    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+    def ask(self, question: str, history: Sequence[Turn] = (), on_text: Callable[[str], None] | None = None) -> Answer:
+        """The answer to `question` read in the light of `history`; an LLM's answer is streamed to
+        `on_text` as it is written (before the grounding check: the answer returned is what counts)."""
         started = time.perf_counter()
         question = validate_question(question, self.settings.max_question_chars)
         for turn in history:
@@ -96,7 +98,7 @@ class Assistant:
                 return answer
         retrieval = self.retrieve(question, history)
         retrieved = time.perf_counter()
-        answer = self.answerer.answer(question, retrieval)
+        answer = self.answerer.answer(question, retrieval, on_text)
         done = time.perf_counter()
         answer.timings_ms = {
             "retrieve": (retrieved - started) * 1000,

@@ -14,7 +14,7 @@ Follow-ups may be rewritten by the LLM into a standalone question; the rule-base
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,12 +63,13 @@ class GenerativeAnswerer:
         self.check = check
         self.settings = settings
 
-    def answer(self, question: str, retrieval: Retrieval) -> Answer:
+    def answer(self, question: str, retrieval: Retrieval, on_text: Callable[[str], None] | None = None) -> Answer:
+        """The LLM's answer, its sentences checked; each piece it writes goes to `on_text` as it comes."""
         fallback = self.extractive.answer(question, retrieval)
         if fallback.refused:  # the LLM is not asked
             fallback.grounding = Grounding("extractive", 0, 0)
             return fallback
-        written = self._ask(question, retrieval)
+        written = self._ask(question, retrieval, on_text)
         if written is None or NOT_ANSWERED in written.upper():
             fallback.grounding = Grounding("extractive", 0, 0)
             return fallback
@@ -92,11 +93,11 @@ class GenerativeAnswerer:
             search_query=fallback.search_query, confidence=fallback.confidence, confident=fallback.confident,
             grounding=Grounding("llm", len(verdicts), len(kept), dropped))
 
-    def _ask(self, question: str, retrieval: Retrieval) -> str | None:
+    def _ask(self, question: str, retrieval: Retrieval, on_text: Callable[[str], None] | None) -> str | None:
         passages = "\n\n".join(f"[{n}] {p.chunk.title}{f' — {p.chunk.section}' if p.chunk.section else ''}\n"
                                f"{p.chunk.text}" for n, p in enumerate(retrieval.passages, 1))
         return self._chat(SYSTEM.format(sentences=self.settings.max_sentences),
-                          f"Passages:\n\n{passages}\n\nQuestion: {question}")
+                          f"Passages:\n\n{passages}\n\nQuestion: {question}", on_text)
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str | None:
         """The follow-up as a standalone question, or None (then the rule-based reading is used)."""
@@ -107,14 +108,22 @@ class GenerativeAnswerer:
             return None
         return got.strip()
 
-    def _chat(self, system: str, user: str) -> str | None:
+    def _chat(self, system: str, user: str, on_text: Callable[[str], None] | None = None) -> str | None:
+        """The LLM's reply (streamed to `on_text` when given), or None when the endpoint fails."""
         from llama_index.core.llms import ChatMessage
 
+        messages = [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
         try:
-            reply = self.llm.chat([ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)])
+            if on_text is None:
+                return (self.llm.chat(messages).message.content or "").strip() or None
+            pieces = []
+            for part in self.llm.stream_chat(messages):
+                if part.delta:
+                    pieces.append(part.delta)
+                    on_text(part.delta)
+            return "".join(pieces).strip() or None
         except Exception as exc:  # any failure of the owner's endpoint: the reader gets the extractive answer
             log.warning("The LLM at %s did not answer (%s): the extractive answer is given.",
                         where(self.settings), type(exc).__name__)
             return None
-        return (reply.message.content or "").strip() or None
 

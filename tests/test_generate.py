@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
+from webserver import running_server
 
 from assistant.config import Settings
 from assistant.engine import Assistant
@@ -77,6 +82,9 @@ def endpoint() -> Iterator[tuple[str, Script]]:
             if script.mode == "slow":
                 time.sleep(3)
             status, text = _reply(script, body) if script.mode != "slow" else (200, "late")
+            if status == 200 and body.get("stream"):
+                self._stream(text, body)
+                return
             payload = {"id": "x", "object": "chat.completion", "created": 0, "model": body.get("model", ""),
                        "choices": [{"index": 0, "finish_reason": "stop",
                                     "message": {"role": "assistant", "content": text}}],
@@ -87,6 +95,20 @@ def endpoint() -> Iterator[tuple[str, Script]]:
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+
+        def _stream(self, text: str, body: dict) -> None:
+            """Server-sent events, as OpenAI's API streams: a few words per event."""
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            words = re.findall(r"\S+\s*", text)
+            for i in range(0, len(words), 3):
+                event = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": body.get("model", ""),
+                         "choices": [{"index": 0, "delta": {"content": "".join(words[i:i + 3])},
+                                      "finish_reason": None}]}
+                self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                self.wfile.flush()
+            self.wfile.write(b"data: [DONE]\n\n")
 
         def log_message(self, *args: object) -> None:
             pass
@@ -197,3 +219,34 @@ def test_the_key_is_read_from_the_environment_only(tmp_path: Path) -> None:
         Settings.load(config_file=config, environ={})
     settings = Settings.load(environ={"ASSISTANT_LLM_API_KEY": KEY})
     assert settings.llm_api_key == KEY and KEY not in repr(settings)
+
+
+def test_the_api_streams_the_llms_text_then_the_checked_answer(seed_index: Path, endpoint) -> None:
+    url, script = endpoint
+    with running_server(seed_index, env={"ASSISTANT_LLM_URL": url, "ASSISTANT_LLM_MODEL": "tiny",
+                                         "ASSISTANT_LLM_API_KEY": KEY}) as server:
+        with httpx.stream("POST", f"{server}/api/ask/stream", json={"question": QUESTION}, timeout=60) as response:
+            assert response.status_code == 200 and response.headers["content-type"] == "application/x-ndjson"
+            lines = [json.loads(line) for line in response.iter_lines() if line]
+        pieces, final = [x["text"] for x in lines[:-1]], lines[-1]["answer"]
+        assert len(pieces) > 2 and "Google" in "".join(pieces)  # the draft as written, invented sentence and all
+        assert "Google" not in final["answer"] and final["grounding"]["answerer"] == "llm"
+        answer = httpx.post(f"{server}/api/ask", json={"question": QUESTION}, timeout=60).json()
+        assert answer["answer"] == final["answer"] and KEY not in json.dumps(answer)
+        script.mode = "error"  # the endpoint fails: the reader still gets an answer, never a 5xx
+        response = httpx.post(f"{server}/api/ask", json={"question": QUESTION}, timeout=60)
+        assert response.status_code == 200 and response.json()["grounding"]["answerer"] == "extractive"
+        lines = httpx.post(f"{server}/api/ask/stream", json={"question": QUESTION}, timeout=60).text.splitlines()
+        assert [list(json.loads(line)) for line in lines] == [["answer"]]
+        assert httpx.post(f"{server}/api/ask/stream", json={"question": " "}, timeout=60).status_code == 422
+
+
+def test_the_cli_takes_the_llm_from_its_flags(seed_index: Path, endpoint) -> None:
+    url, _ = endpoint
+    done = subprocess.run([sys.executable, "-m", "assistant.cli", "--llm-url", url, "--llm-model", "tiny", "ask",
+                           QUESTION, "--index", str(seed_index), "--json"], capture_output=True, text=True,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", "ASSISTANT_LLM_API_KEY": KEY}, timeout=300)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["grounding"]["answerer"] == "llm" and "16,000 hours" in answer["answer"]
+    assert KEY not in done.stdout + done.stderr

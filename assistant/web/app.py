@@ -1,4 +1,4 @@
-"""The FastAPI app: the JSON API (`/api/ask`, `/api/feedback`, `/api/health`, `/api/widget`), article
+"""The FastAPI app: the JSON API (`/api/ask`, `/api/ask/stream`, `/api/feedback`, `/api/health`, `/api/widget`), article
 pages with the cited passage highlighted (`/articles/{doc_id}`), the FAQ page (`/faq`), the compact
 chat for the widget's iframe (`/embed`), the embed script (`/widget.js`) and the reader's chat page
 (`/`, chat_page.py).
@@ -13,15 +13,17 @@ only by `serve`.
 from __future__ import annotations
 
 import html
+import json
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -35,6 +37,7 @@ from .admin import mount_admin
 from .chat_page import mount_chat_page
 from .guard import BodyLimit, Origins, RateLimiter, client_address, readable, unused_route
 from .pages import STATIC, render_article, render_missing
+from .streaming import as_it_comes
 
 _REOPEN_SECONDS = 2.0  # how often an unusable index is tried again
 
@@ -188,14 +191,14 @@ class Engine:
             raise self._problem
         return self._assistant
 
-    def ask(self, question: str, history: list[Turn]) -> Answer:
+    def ask(self, question: str, history: list[Turn], on_text: Callable[[str], None] | None = None) -> Answer:
         assistant = self.assistant
         with self._lock:
             if self._waiting >= self.settings.max_waiting:
                 raise BusyError("The assistant is busy with other questions: try again in a few seconds.")
             self._waiting += 1
         try:
-            future = self._thread.submit(assistant.ask, question, history)
+            future = self._thread.submit(assistant.ask, question, history, on_text)
             try:
                 return future.result(timeout=self.settings.request_seconds)
             except TimeoutError:
@@ -295,6 +298,29 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         _check_history(body.history, settings)
         answer = engine.ask(body.question, [Turn(t.question, t.answer) for t in body.history])
         return JSONResponse(answer.to_dict())
+
+    @app.post("/api/ask/stream", summary="Answer a question: an LLM's text as it is written, then the answer",
+              response_class=StreamingResponse, responses=_errors(403, 413, 422, 429, 503),
+              description="Newline-delimited JSON: `{\"text\": ...}` for each piece the site owner's LLM writes "
+              "(none without an LLM; not yet checked: the answer replaces it), then `{\"answer\": ...}` with the "
+              "answer of POST /api/ask, or `{\"error\": ...}` with what went wrong.")
+    def api_ask_stream(body: AskRequest, request: Request) -> StreamingResponse:
+        _limit(clients, client_address(request.client.host if request.client else None, request.headers, settings))
+        if site := origins.foreign(request):
+            _limit(sites, site)
+        _check_history(body.history, settings)
+        question = validate_question(body.question, settings.max_question_chars)
+        turns = [Turn(t.question, t.answer) for t in body.history]
+
+        def lines() -> Iterator[str]:
+            try:
+                for piece in as_it_comes(lambda on_text: engine.ask(question, turns, on_text)):
+                    got = {"answer": piece.to_dict()} if isinstance(piece, Answer) else {"text": piece}
+                    yield json.dumps(got, ensure_ascii=False) + "\n"
+            except AssistantError as exc:
+                yield json.dumps({"error": str(exc)}) + "\n"
+
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
 
     @app.post("/api/feedback", summary="Rate an answer (1 or -1), with an optional comment", status_code=201,
               response_model=FeedbackSaved, responses=_errors(403, 413, 422, 429, 503))

@@ -1,7 +1,8 @@
 """The reader's chat page: a Gradio Blocks app mounted at `/` on the FastAPI app. Only this module
 imports gradio. The conversation is our own HTML (pages.render_conversation), so that what a reader,
 a screen reader and the clipboard get is text we wrote: a thinking indicator from the moment a
-question is sent, the answer streamed word by word, then the answer with its clickable sources."""
+question is sent, the answer streamed (an LLM's text as it writes it, a quote word by word), then
+the answer with its clickable sources: for an LLM, only the sentences that passed the grounding check."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ..config import Settings
 from ..errors import AssistantError
 from ..types import Answer, Turn
 from .pages import STATIC, render_conversation
+from .streaming import as_it_comes
 
 if TYPE_CHECKING:
     from .app import Engine  # app.py mounts this page: at run time the import would go in a circle
@@ -56,15 +58,23 @@ def mount_chat_page(app: FastAPI, engine: Engine, settings: Settings,
             yield [gr.skip(), kept, "", *unchanged]
             return
         yield [render_conversation(answers, topics, pending=question), kept, "", *unchanged]
+        written = ""  # what an LLM has written so far, shown as it comes; the checked answer replaces it
         try:
             limit(request.client.host if request and request.client else None,
                   dict(request.headers) if request else {})
-            answer = engine.ask(question, [Turn(a.question, a.answer) for a in answers])
+            turns = [Turn(a.question, a.answer) for a in answers]
+            for piece in as_it_comes(lambda on_text: engine.ask(question, turns, on_text)):
+                if isinstance(piece, Answer):
+                    answer = piece
+                else:
+                    written += piece
+                    yield [render_conversation(answers, topics, pending=question, partial=written), kept, "",
+                           *unchanged]
         except AssistantError as exc:
             yield [render_conversation(answers, topics, pending=question, error=str(exc)), kept, question, *unchanged]
             return
         words = answer.answer.split(" ")
-        for i in range(STREAM_WORDS, len(words), STREAM_WORDS):  # the answer appears progressively
+        for i in range(STREAM_WORDS, len(words) if not written else 0, STREAM_WORDS):  # a quote appears progressively
             yield [render_conversation(answers, topics, pending=answer.question, partial=" ".join(words[:i])),
                    kept, "", *unchanged]
             time.sleep(STREAM_STEP_SECONDS)
