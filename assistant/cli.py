@@ -201,7 +201,8 @@ def serve(ctx: click.Context, index_dir: Path | None, host: str, port: int, allo
 @click.option("--tags", default=None, help="Comma-separated tags; run cases carrying any of them.")
 @click.option("--concurrency", type=int, default=1, show_default=True)
 @click.option("--engine", type=click.Choice(["ours", "naive"]), default="ours", show_default=True)
-@click.option("--compare", is_flag=True, help="Run ours and the naive pipeline, print them side by side.")
+@click.option("--compare", is_flag=True, help="Run ours and the naive pipeline side by side; with --llm-url, the "
+              "LLM's answers beside the extractive ones.")
 @click.option("--from-faq", "from_faq", type=click.Path(path_type=Path), default=None,
               help="Write a starter suite from ARTICLE's FAQ section to stdout (or --output).")
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -390,8 +390,11 @@ def open_asker(engine: str, settings: Settings, url: str | None) -> tuple[Asker,
         return NaiveAssistant.open(settings), {"assistant": __version__, "engine": "naive", "model": settings.model}
     from .engine import Assistant
 
+    if engine == "extractive":  # ours, without the site owner's LLM
+        settings = replace(settings, llm_url="")
     assistant = Assistant.open(settings)
-    return assistant, {"assistant": __version__, "engine": "ours", "model": settings.model,
+    llm = {"llm": settings.llm_model or "default"} if settings.llm_url else {}
+    return assistant, {"assistant": __version__, "engine": engine, "model": settings.model, **llm,
                        "index": assistant.health()}
 
 
@@ -407,7 +410,9 @@ def run(options: EvalOptions, settings: Settings) -> int:
     if not options.paths:
         raise UserInputError("Give eval files or folders, e.g. `assistant eval evals/`.")
     cases = select(load_cases(options.paths), options.only, options.tags)
-    engines = ["ours", "naive"] if options.compare else [options.engine]
+    # --compare: with an LLM configured, its answers beside the extractive ones; else ours beside naive.
+    engines = [options.engine] if not options.compare else ["llm", "extractive"] if settings.llm_url \
+        else ["ours", "naive"]
     suites = []
     for engine in engines:
         asker, about = open_asker(engine, settings, options.url)

@@ -25,6 +25,14 @@ npm ci --prefix tests/axe --no-audit --no-fund --silent
 # project itself, built with the locked setuptools. .ci/lock writes the locks from pyproject.toml.
 .venv/bin/pip install -q --require-hashes --no-deps -r requirements-dev.txt
 .venv/bin/pip install -q --no-deps --no-build-isolation -e .
+# llama-cpp-python, whose OpenAI-compatible server the LLM tests start: built from its hash-pinned
+# source package (several minutes of C++ on 2 cores) once per machine, then installed from the cache.
+wheels="${XDG_CACHE_HOME:-$HOME/.cache}/cited-assistant/wheels"
+if ! ls "$wheels"/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1; then
+  CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" .venv/bin/pip wheel -q --no-deps --require-hashes -r tests/llama-cpp.txt \
+    -w "$wheels"
+fi
+.venv/bin/pip install -q --no-deps "$wheels"/llama_cpp_python-0.3.36-*.whl
 
 # What a user gets: a venv of its own from the README's run command (runtime lock only), which
 # ingests HTML, Markdown and text and answers over HTTP and from `assistant ask --json`.
