@@ -35,7 +35,7 @@ from .embeddings import Embedder
 from .retrieve import Retrieval, english_word
 from .store import IndexReader
 from .terms import STOPWORDS, WORD, stem
-from .types import Chunk
+from .types import Answer, Chunk
 
 # Fitted by `python bench/bench_grounding.py --fit` on the seed articles' claims (see its docstring).
 DENSE_MIN = 0.50  # the claim's vector against the sentence's
@@ -136,6 +136,20 @@ class GroundingCheck:
         if not failures:
             return Verdict(claim, False, why="the passage it cites has no sentence to check it against")
         return Verdict(claim, False, why=min(failures, key=lambda why: _FAILURE_ORDER.index(why.split(":")[0])))
+
+    def audit(self, answer: Answer, retrieval: Retrieval) -> list[str]:
+        """The sentences of `answer` that fail when checked again, from scratch, against the
+        retrieved passage each one's [n] stands for, and against the span its citation gives."""
+        position = {(p.chunk.doc_id, p.chunk.start, p.chunk.end): n for n, p in enumerate(retrieval.passages, 1)}
+        cited = {c.n: c for c in answer.citations}
+        failed = []
+        for claim in claims(answer.quoted):
+            citation = cited.get(claim.cites[0]) if len(claim.cites) == 1 else None
+            n = position.get((citation.doc_id, citation.start, citation.end), 0) if citation else 0
+            verdict = self.check(Claim(claim.text, (n,)), retrieval)  # no such passage: 0, never supported
+            if citation is None or not verdict.supported or verdict.spans[0] not in citation.spans:
+                failed.append(claim.text)
+        return failed
 
     def _units(self, sentence_ids: list[int]) -> list[_Unit]:
         ids = [i for i in sentence_ids if self.index.lexicon.sentence(i).quotable]

@@ -27,8 +27,9 @@ from webserver import running_server
 
 from assistant.config import Settings
 from assistant.engine import Assistant
+from assistant.grounding import GroundingCheck, claims
 from assistant.ingest import ingest
-from assistant.types import Turn
+from assistant.types import Answer, Turn
 
 KEY = "sk-test-5eCr3t-key-never-shown"
 QUESTION = "How many hours has a four-year-old child been awake?"
@@ -139,6 +140,9 @@ def test_supported_sentences_are_kept_and_the_invented_one_dropped(llm_assistant
     article = assistant.article(cited.doc_id).text
     assert all("16,000 hours" in article[s:e] for s, e in cited.spans)  # the supporting sentence, exactly
     assert_grounded(assistant, answer)
+    tampered = Answer.from_dict({**data, "answer": data["answer"].replace("16,000", "18,000")})
+    check = GroundingCheck(assistant.index)
+    assert check.audit(tampered, assistant.retrieve(QUESTION)) == [claims(tampered.quoted)[0].text]  # the audit bites
     assert script.requests[0]["auth"] == f"Bearer {KEY}"  # the key goes to the endpoint, and nowhere else
     assert KEY not in json.dumps(data)
 
