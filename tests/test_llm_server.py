@@ -49,9 +49,10 @@ def gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def llm_url(gguf: Path) -> Iterator[str]:
     port = free_port()
+    log = gguf.with_suffix(".log")  # a file, not a pipe: a pipe nobody reads fills and stops the server
     proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-                             "--port", str(port), "--n_ctx", "4096", "--model_alias", "qwen2.5-coder-0.5b"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             "--port", str(port), "--n_ctx", "4096", "--model_alias", "qwen2.5-coder-0.5b",
+                             "--verbose", "False"], stdout=log.open("w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 300
     try:
@@ -63,7 +64,7 @@ def llm_url(gguf: Path) -> Iterator[str]:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise RuntimeError(f"llama_cpp.server did not start:\n{proc.stdout.read() if proc.stdout else ''}")
+                raise RuntimeError(f"llama_cpp.server did not start:\n{log.read_text()[-3000:]}")
             time.sleep(1)
         yield url
     finally:
