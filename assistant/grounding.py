@@ -13,7 +13,7 @@ one hides the other's opposite; the answer then falls back on the extractive one
 - polarity: each negation ("not", "never", "n't", "no", ...) of the claim bears on words a negation
   of the sentence bears on, and a negation of the sentence over words the claim repeats is in the claim;
 - opposites: no word the claim adds is the opposite of a word of the sentence (WordNet's antonyms,
-  `data/antonyms.txt`, written by `bench/make_antonyms.py`).
+  `data/antonyms.txt`, written by `bench/make_wordnet.py`).
 
 The thresholds are fitted by `bench/bench_grounding.py --fit` on perturbed and paraphrased
 sentences of the seed articles, and measured on the Python docs' (never fitted on). A supported

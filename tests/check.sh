@@ -28,11 +28,12 @@ npm ci --prefix tests/axe --no-audit --no-fund --silent
 # llama-cpp-python, whose OpenAI-compatible server the LLM tests start: built from its hash-pinned
 # source package (about 5 minutes of C++ on 2 cores) once per machine, then installed from the cache.
 # For generic x86-64 (AVX2, FMA, F16C), not -march=native: in a VM whose CPU reports instructions it
-# does not run, a native build dies with "invalid opcode" at the first token.
+# does not run, a native build dies with "invalid opcode" at the first token. No pip cache: it would
+# hand back a wheel built with other CMAKE_ARGS.
 wheels="${XDG_CACHE_HOME:-$HOME/.cache}/cited-assistant/wheels/llama-cpp-generic"
 if ! ls "$wheels"/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1; then
   CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
-    .venv/bin/pip wheel -q --no-deps --require-hashes -r tests/llama-cpp.txt -w "$wheels"
+    .venv/bin/pip wheel -q --no-cache-dir --no-deps --require-hashes -r tests/llama-cpp.txt -w "$wheels"
 fi
 .venv/bin/pip install -q --no-deps "$wheels"/llama_cpp_python-0.3.36-*.whl
 

@@ -1,13 +1,13 @@
-"""Write assistant/data/antonyms.txt, the word pairs of opposite meaning the grounding check reads,
-from WordNet 3.0 as Debian ships it (`apt-get install wordnet-base`: /usr/share/wordnet, never
-downloaded). One pair per line, single words only, each pair once:
+"""Write what the grounding check knows of words, from WordNet 3.0 as Debian ships it (`apt-get
+install wordnet-base`: /usr/share/wordnet, never downloaded), single words only:
+assistant/data/antonyms.txt, one pair of opposite words per line, each pair once:
 
 - WordNet's direct antonyms (adjectives, verbs, nouns, adverbs: "increase decrease"), and the
   other words of each one's sense ("allow", a word of "permit"'s sense, with "forbid");
 - an adjective similar to a head adjective, with the head's antonym ("huge" is similar to
   "large", whose antonym is "small": "huge small"; the other way round from "small"'s side).
 
-    python bench/make_antonyms.py [--wordnet /usr/share/wordnet]
+    python bench/make_wordnet.py [--wordnet /usr/share/wordnet]
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "assistant" / "data" / "antonyms.txt"
+DATA = ROOT / "assistant" / "data"
+HEADER = ("# From WordNet 3.0 (Princeton University; licence: https://wordnet.princeton.edu/license-and-commercial-use),\n"
+          "# written by bench/make_wordnet.py.\n")
 POS = ("adj", "adv", "noun", "verb")
 
 
@@ -69,12 +71,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wordnet", type=Path, default=Path("/usr/share/wordnet"))
     args = parser.parse_args()
-    found = sorted(pairs(args.wordnet))
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    header = ("# Word pairs of opposite meaning, from WordNet 3.0 (Princeton University; licence: "
-              "https://wordnet.princeton.edu/license-and-commercial-use),\n# written by bench/make_antonyms.py.\n")
-    OUT.write_text(header + "".join(f"{a} {b}\n" for a, b in found), encoding="utf-8")
-    print(f"{len(found)} pairs -> {OUT.relative_to(ROOT)}")
+    DATA.mkdir(parents=True, exist_ok=True)
+    opposite = sorted(pairs(args.wordnet))
+    (DATA / "antonyms.txt").write_text(HEADER + "".join(f"{a} {b}\n" for a, b in opposite), encoding="utf-8")
+    print(f"{len(opposite)} antonym pairs -> {(DATA / 'antonyms.txt').relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
