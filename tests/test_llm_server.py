@@ -102,5 +102,6 @@ def test_every_sentence_shown_passes_the_check_again(llm_assistant: Assistant) -
 def test_the_real_server_streams_what_it_writes(llm_assistant: Assistant) -> None:
     pieces: list[str] = []
     answer = llm_assistant.ask("How many hours has a four-year-old child been awake?", on_text=pieces.append)
-    assert len(pieces) > 1 and answer.grounding is not None and answer.grounding.generated > 0
+    assert len(pieces) > 1 and "".join(pieces).strip()  # token by token, as the server wrote it
+    assert answer.grounding is not None
     assert_grounded(llm_assistant, answer)
