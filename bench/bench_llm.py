@@ -43,7 +43,8 @@ def run(label: str, assistant: Assistant, questions: list[str], show: int) -> No
             answer.grounding.answerer == "llm" else 0
         if shown < show and answer.grounding and answer.grounding.dropped:
             shown += 1
-            print(f"  {question}\n    kept: {answer.quoted[:200]}\n    dropped: {answer.grounding.dropped[:2]}")
+            print(f"  {question}\n    answer ({answer.grounding.answerer}): {answer.quoted[:200]}\n"
+                  f"    dropped: {answer.grounding.dropped[:2]}")
     asked = [a for a in rows if not a.refused]
     llm = [a for a in rows if a.grounding and a.grounding.answerer == "llm"]
     generated = sum(a.grounding.generated for a in rows if a.grounding)
