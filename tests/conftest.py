@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scripted_llm import Script, scripted_endpoint
 from webserver import free_port
 
 from assistant.config import Settings
@@ -33,6 +34,13 @@ def isolated_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("ASSISTANT_CHROMA_HOST", raising=False)
     monkeypatch.delenv("ASSISTANT_CONFIG", raising=False)
     return index
+
+
+@pytest.fixture
+def endpoint() -> Iterator[tuple[str, Script]]:
+    """A scripted OpenAI-compatible LLM endpoint on loopback (tests/scripted_llm.py): URL and script."""
+    with scripted_endpoint() as got:
+        yield got
 
 
 @pytest.fixture(scope="session")

@@ -493,3 +493,36 @@ def test_api_docs_render_offline_from_local_assets(page, server: str, shots: Pat
     page.locator(".opblock-summary-path", has_text="/api/ask").first.wait_for()
     page.screenshot(path=str(shots / "6-api-docs.png"))
     assert not leaks, leaks
+
+
+def test_an_llms_draft_streams_then_the_checked_answer_replaces_it(  # type: ignore[no-untyped-def]
+        page, seed_index: Path, endpoint, shots: Path) -> None:
+    """With a site owner's LLM (scripted: it quotes the passage, then invents a sentence), the chat
+    page and the widget show the draft as it is written, then the checked answer without the
+    invented sentence."""
+    url, script = endpoint
+    script.pause = 0.25  # between streamed events: the draft is seen growing
+    question = "How many hours has a four-year-old child been awake?"
+    with running_server(seed_index, env={"ASSISTANT_LLM_URL": url,
+                                         "ASSISTANT_RATE_LIMIT_PER_MINUTE": "1000"}) as server:
+        page.goto(server + "/", wait_until="load")
+        page.locator(BOX).fill(question)
+        page.locator(BOX).press("Enter")
+        page.locator("#conversation .answer.streaming", has_text="Google").wait_for()  # the draft, as written
+        page.screenshot(path=str(shots / "page-draft.png"))
+        final = page.locator(ANSWER).last
+        final.wait_for()
+        assert "16,000 hours" in final.inner_text() and "Google" not in final.inner_text()
+        page.screenshot(path=str(shots / "page-checked.png"))
+        page.goto(server + "/embed", wait_until="load")
+        page.locator("#q").fill(question)
+        page.locator("#q").press("Enter")
+        draft = page.locator("#log .msg.bot.streaming")
+        draft.filter(has_text="Google").wait_for()
+        assert draft.get_attribute("aria-busy") == "true"
+        page.screenshot(path=str(shots / "widget-draft.png"))
+        answer = page.locator("#log .msg.bot", has=page.locator(".sources"))
+        answer.wait_for()
+        assert "16,000 hours" in answer.inner_text() and "Google" not in answer.inner_text()
+        assert page.locator("#log .msg.bot.streaming").count() == 0
+        page.screenshot(path=str(shots / "widget-checked.png"))
