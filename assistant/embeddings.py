@@ -311,15 +311,25 @@ def native_bfloat16() -> bool:
     return any(check() for check in supported)
 
 
-@functools.lru_cache(maxsize=4)
-def load_ingest_embedder(name: str) -> Embedder:
-    """For ingest: the model in bfloat16 where the CPU computes it natively and the model is
-    mean-pooled, else what questions use (`load_fast_embedder`). Questions keep the float32
-    export: they are embedded one at a time, where its lighter start matters more."""
-    model = load_embedder(name)
-    if native_bfloat16() and mean_pooled(model):
-        return BFloat16Embedder(model)
+# Below this many characters to embed, the bfloat16 copy's start (torch, the model, the copy: about
+# 4.6 s) costs more than it saves (0.03 s a chunk, bench/bench_ingest.py): break-even is near 90,000.
+BFLOAT16_FROM_CHARS = 100_000
+
+
+def load_ingest_embedder(name: str, chars: int) -> Embedder:
+    """For an ingest that embeds `chars` characters of text: the model in bfloat16 where the CPU
+    computes it natively, the model is mean-pooled and the text is long enough to repay its start;
+    else what questions use (`load_fast_embedder`). Questions keep the float32 export: they are
+    embedded one at a time, where its lighter start matters more."""
+    if chars >= BFLOAT16_FROM_CHARS and native_bfloat16() and (fast := _bfloat16(name)) is not None:
+        return fast
     return load_fast_embedder(name)
+
+
+@functools.lru_cache(maxsize=4)
+def _bfloat16(name: str) -> BFloat16Embedder | None:
+    model = load_embedder(name)
+    return BFloat16Embedder(model) if mean_pooled(model) else None
 
 
 def embed_by_length(embedder: Embedder, texts: Sequence[str], tokens: bool = False, batch: int = 0

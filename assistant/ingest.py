@@ -209,7 +209,8 @@ def _write_generation(settings: Settings, store: Store, articles: list[Article],
     epoch does not hold yet, in batches; take the unchanged ones from the live generation as they
     are (not even chunked again); then swap the new generation in."""
     _export_query_model(settings, warn)
-    embedder = load_ingest_embedder(settings.model)
+    embedder = load_ingest_embedder(settings.model,
+                                    sum(len(a.text) for a in articles if a.doc_id not in kept_docs))
     generation = time.strftime("g%Y%m%d%H%M%S") + f"{time.time_ns() % 1_000_000:06d}"
     epoch = old.epoch if old else generation
     writer = IndexWriter(store, generation, epoch, embedder.dimension)

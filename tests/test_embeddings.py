@@ -13,6 +13,7 @@ import numpy as np
 
 from assistant.config import DEFAULT_MODEL, Settings
 from assistant.embeddings import (
+    BFLOAT16_FROM_CHARS,
     BFloat16Embedder,
     OnnxEmbedder,
     SentenceTransformerEmbedder,
@@ -56,14 +57,13 @@ def test_the_bfloat16_embedder_gives_the_models_vectors_and_tokens_in_order() ->
     assert np.allclose(embed_by_length(fast, texts, batch=2)[0], vectors, atol=1e-5)  # same rows, same order
 
 
-def test_ingest_embeds_in_bfloat16_only_where_the_cpu_computes_it(monkeypatch) -> None:
-    load_ingest_embedder.cache_clear()
+def test_ingest_embeds_in_bfloat16_only_where_the_cpu_computes_it_and_it_pays(monkeypatch) -> None:
     monkeypatch.setattr("assistant.embeddings.native_bfloat16", lambda: False)
-    assert isinstance(load_ingest_embedder(DEFAULT_MODEL), OnnxEmbedder)
-    load_ingest_embedder.cache_clear()
+    assert isinstance(load_ingest_embedder(DEFAULT_MODEL, 10 * BFLOAT16_FROM_CHARS), OnnxEmbedder)
     monkeypatch.setattr("assistant.embeddings.native_bfloat16", lambda: True)
-    assert isinstance(load_ingest_embedder(DEFAULT_MODEL), BFloat16Embedder)
-    load_ingest_embedder.cache_clear()
+    assert isinstance(load_ingest_embedder(DEFAULT_MODEL, 10 * BFLOAT16_FROM_CHARS), BFloat16Embedder)
+    # A few pages: the copy's start would cost more than it saves.
+    assert isinstance(load_ingest_embedder(DEFAULT_MODEL, BFLOAT16_FROM_CHARS - 1), OnnxEmbedder)
 
 
 def test_a_missing_export_is_made_at_the_first_question_and_an_unwritable_cache_falls_back(

@@ -64,9 +64,20 @@ def imported_distributions() -> dict[str, set[str]]:
                 if top in sys.stdlib_module_names or top == "assistant":
                     continue
                 assert top in providers, f"{where} imports {module}, which no installed package provides"
-                for distribution in providers[top]:
+                for distribution in providing(module, providers[top]):
                     found.setdefault(normal(distribution), set()).add(where)
     return found
+
+
+def providing(module: str, candidates: list[str]) -> list[str]:
+    """Of the distributions that install `module`'s top-level package, the ones holding the module
+    itself: a namespace package (llama_index) is shared by several (llama-index-core, -llms-...)."""
+    if len(candidates) == 1:
+        return candidates
+    folder = module.replace(".", "/")
+    holding = [d for d in candidates
+               if any(str(f).startswith((folder + "/", folder + ".py")) for f in importlib.metadata.files(d) or [])]
+    return holding or candidates
 
 
 def test_every_imported_package_is_a_declared_runtime_dependency() -> None:
