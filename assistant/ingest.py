@@ -106,6 +106,9 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
         store = _open_store(settings, rebuild, warn)
         old, previous = _previous(store, settings, rebuild, warn)
         sweep_killed(store)
+        replaced = store.uncollected() if old is not None and previous is not None else None
+        if replaced is not None:  # the ingest that made `old` live was killed before collecting
+            collect_garbage(store, old, replaced, _used(old, previous))
         stored = _stored_articles(store, old)
         found = read_articles(settings.corpus, skipped, settings.include, settings.exclude,
                               known=lambda doc_id, sha256: stored.get((doc_id, sha256)), progress=meter)
@@ -219,8 +222,7 @@ def _write_generation(settings: Settings, store: Store, articles: list[Article],
     fresh = _add_articles(settings, writer, embedder, articles, old, kept_docs, manifest, progress)
     lexicon = build_lexicon(articles, fresh, previous, _dropped(settings, old, kept_docs, stored))
     report.faq_units = _faq_units(lexicon)
-    used = {"chunks": {i for e in manifest.files.values() for i in e.chunk_ids}, "sentences": set(lexicon.sentence_ids),
-            "articles": {article_key(a.doc_id, a.sha256) for a in articles}}
+    used = _used(manifest, lexicon)
     if old is not None:
         gone = [d for d in old.files if d not in kept_docs]  # changed or removed
         manifest.retired = {kind: sorted(writer.ids_of(kind, gone) - used[kind]) for kind in used}
@@ -228,9 +230,16 @@ def _write_generation(settings: Settings, store: Store, articles: list[Article],
     report.chunks_kept = len(used["chunks"] & old_ids)
     report.chunks_added = len(used["chunks"] - old_ids)
     report.chunks_removed = len(old_ids - used["chunks"])
-    writer.commit(manifest, lexicon)
+    writer.commit(manifest, lexicon, replaces=old)
     collect_garbage(store, manifest, old, used)
     report.generation = generation
+
+
+def _used(manifest: Manifest, lexicon: Lexicon) -> dict[str, set[str]]:
+    """The records of each kind a generation uses."""
+    return {"chunks": {i for e in manifest.files.values() for i in e.chunk_ids},
+            "sentences": set(lexicon.sentence_ids),
+            "articles": {article_key(doc_id, e.sha256) for doc_id, e in manifest.files.items()}}
 
 
 def _add_articles(settings: Settings, writer: IndexWriter, embedder: Embedder, articles: list[Article],

@@ -180,6 +180,17 @@ class Store:
         got = self._state_get([LIVE])
         return self.manifest(got[LIVE]["generation"]) if LIVE in got else None
 
+    def uncollected(self) -> Manifest | None:
+        """The generation the live one replaced, when the ingest that replaced it was killed before
+        `collect_garbage` ran (its records are still in the store; it may be gone by now)."""
+        pending = self._state_get([LIVE]).get(LIVE, {}).get("collect")
+        if not pending:
+            return None
+        try:
+            return self.manifest(str(pending))
+        except IndexMismatchError:
+            return None
+
     def live_generation(self) -> str:
         return self.versions()[0]
 
@@ -516,8 +527,10 @@ class IndexWriter:
                                embeddings=[_PLACEHOLDER] * len(batch), documents=[a.text for a in batch],
                                metadatas=[{"article": a.doc_id, "added": self.generation} for a in batch])
 
-    def commit(self, manifest: Manifest, lexicon: Lexicon) -> None:
-        """Write the lexicon and manifest, then point `live` at this generation: one step."""
+    def commit(self, manifest: Manifest, lexicon: Lexicon, replaces: Manifest | None) -> None:
+        """Write the lexicon and manifest, then point `live` at this generation: one step. The
+        `live` record names the generation it `replaces` until `collect_garbage` has run, so that
+        an ingest killed between the two has its collection finished by the next one."""
         data = base64.b64encode(lexicon.to_bytes()).decode("ascii")
         parts = [data[i:i + _PART_CHARS] for i in range(0, len(data), _PART_CHARS)] or [""]
         manifest.lexicon_parts = len(parts)
@@ -527,7 +540,8 @@ class IndexWriter:
         self._put_state([f"generation:{self.generation}"],
                         [{"kind": "generation", "generation": self.generation, "epoch": self.epoch,
                           "status": "done", "manifest": manifest.to_json()}])
-        self._put_state([LIVE], [{"kind": "live", "generation": self.generation}])
+        self._put_state([LIVE], [{"kind": "live", "generation": self.generation,
+                                  "collect": replaces.generation if replaces is not None else ""}])
 
     def _put_state(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
         self.store.state.upsert(ids=ids, embeddings=[_PLACEHOLDER] * len(ids), metadatas=metadatas)
@@ -560,6 +574,9 @@ def collect_garbage(store: Store, live: Manifest, previous: Manifest | None, use
             for start in range(0, len(gone), 2000):
                 store.collection(live.epoch, kind).delete(ids=gone[start:start + 2000])
     store.drop_epochs(keep={live.epoch} | ({previous.epoch} if previous else set()))
+    # Done: no ingest needs to collect for `live` again (an upsert merges, so the key is emptied).
+    store.state.upsert(ids=[LIVE], embeddings=[_PLACEHOLDER],
+                       metadatas=[{"kind": "live", "generation": live.generation, "collect": ""}])
 
 
 def _batches(rows: list[Any], size: Any) -> Iterator[list[Any]]:

@@ -218,6 +218,35 @@ def test_a_killed_ingest_leaves_the_previous_index_usable(tmp_path: Path, corpus
         assert not store.collection(before.epoch, kind).get(where={"added": killed[0]})["ids"]
 
 
+def test_an_ingest_killed_between_going_live_and_collecting_is_collected_by_the_next(
+        tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settings_for(tmp_path, corpus)
+    ingest(settings)
+    (corpus / "alpha.txt").write_text(ARTICLE_A.replace("Lyon", "Nantes"), encoding="utf-8")
+    ingest(settings)  # retires the Lyon records, to be deleted by the next ingest
+
+    def killed(*args: object) -> None:
+        raise KeyboardInterrupt  # as a kill right after `commit()` would leave it
+
+    monkeypatch.setattr("assistant.ingest.collect_garbage", killed)
+    (corpus / "beta.md").write_text(ARTICLE_B.replace("Porto", "Braga"), encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt):
+        ingest(settings)  # live, but the Lyon records were not deleted
+    monkeypatch.undo()
+    assert "Braga" in Assistant.open(settings).ask("Where does the beta team grow tomatoes?").answer
+
+    (corpus / "beta.md").write_text(ARTICLE_B.replace("Porto", "Faro"), encoding="utf-8")
+    ingest(settings)
+    store = Store.open(settings, create=False)
+    kept = [store.manifest(g) for g in store.generations()]
+    assert len(kept) == 2  # the live one and the one readers may still be on
+    for kind in ("chunks", "sentences", "articles"):
+        records = store.collection(kept[0].epoch, kind).get(include=["documents", "metadatas"])
+        texts = " ".join(str(d) for d in records["documents"]) + " ".join(str(m.get("text")) for m in records["metadatas"])
+        assert "Lyon" not in texts, kind  # no generation uses them any more
+        assert "Nantes" in texts and "Braga" in texts and "Faro" in texts, kind
+
+
 def test_an_open_assistant_follows_an_ingest_run_by_another_process(tmp_path: Path, corpus: Path) -> None:
     settings = settings_for(tmp_path, corpus)
     ingest(settings)
