@@ -7,12 +7,15 @@ cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 
 # Debian's packages the tests use: Chromium for the browser tests (never a downloaded browser), an
-# emoji font so that screenshots show the rating buttons as readers see them, and PostgreSQL, whose
-# server the feedback tests start on loopback.
+# emoji font so that screenshots show the rating buttons as readers see them, PostgreSQL, whose
+# server the feedback tests start on loopback, and a compiler for the LLM tests' server.
 packages=""
 [ -x /usr/bin/chromium ] || packages="chromium chromium-driver"
 [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || packages="$packages fonts-noto-color-emoji"
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || packages="$packages postgresql"
+# A C++ compiler and CMake build llama-cpp-python's server for the LLM tests (below).
+command -v g++ >/dev/null || packages="$packages g++"
+command -v cmake >/dev/null || packages="$packages cmake"
 if [ -n "$packages" ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null
 fi
