@@ -13,7 +13,9 @@ one hides the other's opposite; the answer then falls back on the extractive one
 - polarity: each negation ("not", "never", "n't", "no", ...) of the claim bears on words a negation
   of the sentence bears on, and a negation of the sentence over words the claim repeats is in the claim;
 - opposites: no word the claim adds is the opposite of a word of the sentence (WordNet's antonyms,
-  `data/antonyms.txt`, written by `bench/make_wordnet.py`).
+  `data/antonyms.txt`, written by `bench/make_wordnet.py`), and no word the claim puts in the place of
+  one of the sentence's is its opposite or repeats another word of the sentence ("added or removed"
+  -> "removed or removed").
 
 The thresholds are fitted by `bench/bench_grounding.py --fit` on perturbed and paraphrased
 sentences of the seed articles, and measured on the Python docs' (never fitted on). A supported
@@ -27,6 +29,7 @@ import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from importlib import resources
 
 import numpy as np
@@ -47,6 +50,8 @@ _CITES = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKS_AFTER_STOP = re.compile(r"([.!?][\"”’')]*)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"”’')]*\s+(?=[\"“‘'(]?[A-Z0-9])")
 _NEGATION = frozenset("not no never none nobody nothing neither nor nowhere cannot without".split())
+_NOT_ONLY = frozenset("only just merely solely simply".split())
+_ONLY = "<only>"  # the scope of "not only", and a claim's word when it says "only", "just", ...
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
@@ -205,16 +210,48 @@ def hard_failure(claim: str, unit: _Unit, title: str) -> str:
         return f"a number: '{sorted(facts)[0]}' is not in the sentence it cites"
     said_scopes, cited = negations(claim), negations(unit.text)
     claimed = _stems(claim)
+    claimed |= {_ONLY} if claimed & {stem(w) for w in _NOT_ONLY} else set()
     if any(not any(scope & other for other in cited) for scope in said_scopes) \
             or any(scope <= claimed and not any(scope & other for other in said_scopes) for scope in cited):
         return "polarity: it negates what the sentence it cites affirms, or the other way round"
     said = {lemma for word in claimed for lemma in _lemmas(word)}
     present = {lemma for word in unit.words for lemma in _lemmas(word)}
-    added = {lemma for word in claimed - unit.words for lemma in _lemmas(word)}
+    # Negation words are the polarity test's: "no longer" for "not ... any more" is no opposite.
+    added = {lemma for word in claimed - unit.words - _NEGATION for lemma in _lemmas(word)}
     # A word the claim puts where the sentence has its opposite (and the claim does not).
     if opposite := next((f"{a}/{b}" for a in sorted(added) for b in present - said if _opposite(a, b)), ""):
         return f"an opposite: '{opposite}' turns round what the sentence it cites says"
+    if swap := _swapped(_sequence(claim), _sequence(unit.text)):
+        return f"an opposite: '{swap}' turns round what the sentence it cites says"
     return ""
+
+
+def _swapped(claim: list[str], sentence: list[str]) -> str:
+    """A word the claim puts in the place of one of the sentence's (a run of words replaced by as
+    many, their neighbours the same) that turns it round: "new/old", or ""."""
+    for tag, i1, i2, j1, j2 in SequenceMatcher(a=sentence, b=claim, autojunk=False).get_opcodes():
+        if tag != "replace" or i2 - i1 != j2 - j1:
+            continue
+        for old, new in zip(sentence[i1:i2], claim[j1:j2]):
+            if swap := _swap(old, new, claim, sentence):
+                return swap
+    return ""
+
+
+def _swap(old: str, new: str, claim: list[str], sentence: list[str]) -> str:
+    """`new` in the place of `old` is its opposite, or a content word the sentence uses elsewhere
+    and the claim now once more ("added or removed" -> "removed or removed")."""
+    if any(_opposite(a, b) or b in opposites("opposites.txt").get(a, ()) for a in _lemmas(new) for b in _lemmas(old)):
+        return f"{new}/{old}"
+    if new not in STOPWORDS and old not in STOPWORDS and 0 < sentence.count(new) < claim.count(new) \
+            and claim.count(old) < sentence.count(old):
+        return f"{new}/{old}"
+    return ""
+
+
+def _sequence(text: str) -> list[str]:
+    """Its words' stems in order, stopwords too."""
+    return [stem(w) for w in WORD.findall(text.lower().replace("’", "'"))]
 
 
 _NEGATING_PREFIX = re.compile(r"(un|in|im|il|ir|non|dis|anti)-?")
@@ -222,7 +259,7 @@ _NEGATING_PREFIX = re.compile(r"(un|in|im|il|ir|non|dis|anti)-?")
 
 def _opposite(a: str, b: str) -> bool:
     """WordNet calls them antonyms, or one is the other with a negating prefix ('mutabl', 'immutabl')."""
-    if b in antonyms().get(a, ()):
+    if b in opposites("antonyms.txt").get(a, ()):
         return True
     short, long = sorted((a, b), key=len)
     prefix = _NEGATING_PREFIX.fullmatch(long[: len(long) - len(short)]) if long.endswith(short) else None
@@ -246,6 +283,9 @@ def negations(text: str) -> list[set[str]]:
     words = WORD.findall(text.lower().replace("’", "'"))
     scopes = []
     for i, word in enumerate(words):
+        if word == "not" and _NOT_ONLY.intersection(words[i + 1:i + 3]):  # "not only", "not rely solely"
+            scopes.append({_ONLY})  # "not only X but Y" says X: it is "only" that is denied
+            continue
         if word in _NEGATION or word.endswith("n't"):
             after = [stem(w) for w in words[i + 1:] if w not in STOPWORDS and w not in _NEGATION][:2]
             scopes.append(set(after) or {"<end>"})
@@ -289,11 +329,11 @@ def names(text: str) -> list[str]:
     return found
 
 
-@functools.lru_cache(maxsize=1)
-def antonyms() -> dict[str, set[str]]:
-    """Each word's opposites, both as stems: 'increas' -> {'decreas'}."""
+@functools.lru_cache(maxsize=2)
+def opposites(name: str) -> dict[str, set[str]]:
+    """Each word's opposites in `data/{name}`, both as stems: 'increas' -> {'decreas'}."""
     pairs: dict[str, set[str]] = {}
-    text = resources.files("assistant").joinpath("data/antonyms.txt").read_text(encoding="utf-8")
+    text = resources.files("assistant").joinpath(f"data/{name}").read_text(encoding="utf-8")
     for line in text.splitlines():
         if line and not line.startswith("#"):
             a, b = (stem(w) for w in line.split())

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.grounding import Claim, GroundingCheck, claims, facts_of, names, negations
+import numpy as np
+
+from assistant.grounding import Claim, GroundingCheck, _Unit, _stems, claims, facts_of, hard_failure, names, negations
 
 QUESTION = "Why did LeCun leave Meta?"
 
@@ -36,6 +38,29 @@ def test_facts_names_and_negations_are_read_as_a_reader_would() -> None:
     assert names("Speaking at NVIDIA GTC 2025, LeCun said AI may think.") == ["NVIDIA", "GTC", "LeCun", "AI"]
     assert names("Large models learn.") == []  # a first word that is English is no name
     assert negations("LLMs are not a dead end") == [{"dead", "end"}]
+
+
+@pytest.mark.parametrize("sentence, claim, why", [
+    # a word put in the place of its opposite, or of another word the sentence already has
+    ("Fires after the module is loaded.", "Fires before the module is loaded.", "an opposite"),
+    ("Attributes may be added or removed on the fly.", "Attributes may be removed or removed on the fly.",
+     "an opposite"),
+    ("You can create a new class with a new method.", "You can create an old class with a new method.",
+     "an opposite"),
+    # "not only X" says X; it is "only" that is denied
+    ("LeCun is not only a scientist but also a key figure.", "LeCun is only a scientist.", "polarity"),
+    ("LeCun is merely a scientist.", "LeCun is not merely a scientist.", "polarity"),
+    ("LeCun is not only a scientist but also a key figure.", "LeCun is a scientist and a key figure.", ""),
+    ("These models would not rely solely on text data but would learn from the world.",
+     "Such models would learn from the world, not only from text data.", ""),
+    # "no longer" for "not ... any more" is the same polarity, not an opposite
+    ("He has said that he is not interested in LLMs any more.", "He says he is no longer interested in LLMs.", ""),
+    ("Dates are written after the title.", "Dates are written after the title, not before it.", "polarity"),
+])
+def test_the_facts_polarity_and_opposites_tests_read_sentences_as_a_reader_would(
+        sentence: str, claim: str, why: str) -> None:
+    unit = _Unit((0, len(sentence)), sentence, set(), _stems(sentence), np.zeros(1), np.zeros((0, 1)))
+    assert hard_failure(claim, unit, "").split(":")[0] == why
 
 
 def test_a_claim_the_sentence_says_is_kept_with_the_sentences_exact_place(judged, seed_assistant) -> None:
