@@ -84,7 +84,7 @@ def main(ctx: click.Context, config: Path | None, model: str | None, chroma_host
 def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool,
            include: tuple[str, ...], exclude: tuple[str, ...]) -> None:
     """Read articles (.txt, .md, .html) into the index; unchanged files are skipped."""
-    from .ingest import ingest as run_ingest
+    from .ingest.pipeline import ingest as run_ingest
 
     settings = _settings(ctx, index_dir=index_dir, corpus=paths or None, include=include or None,
                          exclude=exclude or None)
@@ -211,7 +211,7 @@ def serve(ctx: click.Context, index_dir: Path | None, host: str, port: int, allo
 @friendly_errors
 def eval_command(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, **options: Any) -> None:
     """Run Q&A suites (YAML or JSONL files, or folders of them) and report."""
-    from .evaluate import EvalOptions, run
+    from .evals.runner import EvalOptions, run
 
     settings = _settings(ctx, index_dir=index_dir)
     sys.exit(run(EvalOptions.from_cli(list(paths), **options), settings))
@@ -224,7 +224,7 @@ def faq() -> None:
 
 def _curation(ctx: click.Context, index_dir: Path | None) -> tuple[Any, Any]:
     from .engine import Assistant
-    from .feedback import FeedbackStore
+    from .faq.feedback import FeedbackStore
 
     settings = _settings(ctx, index_dir=index_dir)
     return FeedbackStore(settings), Assistant.open(settings)
@@ -237,7 +237,7 @@ def _curation(ctx: click.Context, index_dir: Path | None) -> tuple[Any, Any]:
 @friendly_errors
 def faq_review(ctx: click.Context, index_dir: Path | None, as_json: bool) -> None:
     """Rated questions still to decide, grouped by meaning: most asked, then worst rated, first."""
-    from .curation import review
+    from .faq.curation import review
 
     store, assistant = _curation(ctx, index_dir)
     groups = review(store.items(), assistant.index.embedder.embed)
@@ -263,7 +263,7 @@ def faq_review(ctx: click.Context, index_dir: Path | None, as_json: bool) -> Non
 @friendly_errors
 def faq_accept(ctx: click.Context, item_id: int, index_dir: Path | None, question: str, answer_text: str) -> None:
     """Make rating ITEM_ID's answer a curated FAQ entry."""
-    from .curation import accept
+    from .faq.curation import accept
 
     store, assistant = _curation(ctx, index_dir)
     entry = accept(store, assistant, item_id, question, answer_text)
@@ -279,7 +279,7 @@ def faq_accept(ctx: click.Context, item_id: int, index_dir: Path | None, questio
 @friendly_errors
 def faq_reject(ctx: click.Context, item_id: int, index_dir: Path | None, out_of_scope: bool, reply: str) -> None:
     """Drop rating ITEM_ID's question, or mark it out of scope."""
-    from .curation import reject
+    from .faq.curation import reject
 
     store, assistant = _curation(ctx, index_dir)
     entry = reject(store, assistant, item_id, out_of_scope, reply)
@@ -324,8 +324,8 @@ def faq_remove(ctx: click.Context, entry_id: str, index_dir: Path | None) -> Non
 @friendly_errors
 def faq_export(ctx: click.Context, index_dir: Path | None, kind: str, output: Path | None, base_url: str) -> None:
     """The FAQ: the articles' own entries, then the curated ones (eval: a suite guarding them)."""
-    from .curation import export
     from .engine import Assistant
+    from .faq.curation import export
 
     text = export(Assistant.open(_settings(ctx, index_dir=index_dir)), kind, base_url)
     if output is None:

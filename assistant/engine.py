@@ -12,16 +12,16 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .answer import Answerer, ExtractiveAnswerer
-from .chat import contextualize, leans_on_answer, quoted_text
+from .answering.answer import Answerer, ExtractiveAnswerer
+from .answering.chat import contextualize, leans_on_answer, quoted_text
+from .answering.curated import CuratedFaq, curated_answer
+from .answering.generate import GenerativeAnswerer, connect
+from .answering.grounding import GroundingCheck
+from .answering.retrieve import Retrieval, Retriever
 from .config import Settings
-from .curated import CuratedFaq, curated_answer
 from .errors import UserInputError
-from .generate import GenerativeAnswerer, connect
-from .grounding import GroundingCheck
-from .retrieve import Retrieval, Retriever
-from .store import IndexReader
-from .terms import terms
+from .store.reader import IndexReader
+from .text.terms import terms
 from .types import Answer, Article, Turn
 
 

@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_scale import PYTHON_DOCS, build_corpus  # noqa: E402
 
-from assistant.articles import read_articles  # noqa: E402
-from assistant.chunking import chunk_article, chunk_sentences, embedding_text  # noqa: E402
 from assistant.config import DEFAULT_MODEL, Settings  # noqa: E402
-from assistant.embeddings import Embedder, OnnxEmbedder, embed_by_length, ensure_export, export_folder  # noqa: E402
+from assistant.ingest.articles import read_articles  # noqa: E402
+from assistant.ingest.chunking import chunk_article, chunk_sentences, embedding_text  # noqa: E402
+from assistant.store.embeddings import Embedder, OnnxEmbedder, embed_by_length, ensure_export, export_folder  # noqa: E402
 
 
 def texts(size: int) -> tuple[list[str], list[str]]:

@@ -107,7 +107,7 @@ NAIVE_ONE_SHOT = """
 import sys
 from pathlib import Path
 from assistant.config import Settings
-from assistant.naive import NaiveAssistant
+from assistant.evals.naive import NaiveAssistant
 print(NaiveAssistant.open(Settings.load(overrides={"corpus": (Path("seeds"),)})).ask(sys.argv[1]).answer)
 """
 
@@ -149,9 +149,9 @@ def bench_stdin(index: Path, count: int) -> str:
 
 def bench_in_process(index: Path, count: int) -> str:
     sys.path.insert(0, str(ROOT))
+    from assistant.answering.retrieve import CANDIDATES, SENTENCE_CANDIDATES
     from assistant.config import Settings
     from assistant.engine import Assistant
-    from assistant.retrieve import CANDIDATES, SENTENCE_CANDIDATES
 
     assistant = Assistant.open(Settings.load(overrides={"index_dir": index}))
     embedder = assistant.index.embedder
@@ -170,7 +170,7 @@ def bench_in_process(index: Path, count: int) -> str:
         started = time.perf_counter()
         assistant.ask(q)
         asks.append((time.perf_counter() - started) * 1000)
-    from assistant.naive import NaiveAssistant
+    from assistant.evals.naive import NaiveAssistant
 
     naive_asks = warm_latencies(NaiveAssistant.open(Settings.load(overrides={"corpus": (ROOT / "seeds",)})).ask,
                                 count)

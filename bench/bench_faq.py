@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from assistant.config import Settings  # noqa: E402
 from assistant.engine import Assistant  # noqa: E402
-from assistant.evaluate import answer_text  # noqa: E402
-from assistant.ingest import ingest  # noqa: E402
-from assistant.terms import terms  # noqa: E402
+from assistant.evals.runner import answer_text  # noqa: E402
+from assistant.ingest.pipeline import ingest  # noqa: E402
+from assistant.text.terms import terms  # noqa: E402
 
 DEBIAN_FAQS = [
     "/usr/share/doc/valgrind/html/faq.html", "/usr/share/doc/libxslt1-dev/html/FAQ.html",

@@ -44,13 +44,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant import grounding  # noqa: E402
+from assistant.answering import grounding  # noqa: E402
+from assistant.answering.grounding import Claim, GroundingCheck, names  # noqa: E402
+from assistant.answering.retrieve import english_word  # noqa: E402
 from assistant.config import Settings  # noqa: E402
-from assistant.embeddings import Embedder, Tokens  # noqa: E402
-from assistant.grounding import Claim, GroundingCheck, names  # noqa: E402
-from assistant.ingest import ingest  # noqa: E402
-from assistant.retrieve import english_word  # noqa: E402
-from assistant.store import IndexReader  # noqa: E402
+from assistant.ingest.pipeline import ingest  # noqa: E402
+from assistant.store.embeddings import Embedder, Tokens  # noqa: E402
+from assistant.store.reader import IndexReader  # noqa: E402
 from assistant.types import Chunk  # noqa: E402
 
 DOCS = Path("/usr/share/doc/python3.11/html")

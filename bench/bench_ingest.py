@@ -34,23 +34,23 @@ BASELINE = "7c21cfd"  # main before #22's ingest work
 PARTS = ("extract", "chunk", "chunk vectors", "sentence vectors", "terms", "lexicon", "store", "model load")
 # Where each part is timed: (module, class or "", function, part). Only those a revision has are timed.
 TIMED = [
-    ("assistant.extract", "", "html_text", "extract"),
-    ("assistant.extract", "", "markdown_text", "extract"),
-    ("assistant.ingest", "", "chunk_article", "chunk"),
-    ("assistant.ingest", "", "chunk_sentences", "chunk"),
-    ("assistant.ingest", "", "_dropped", "chunk"),
-    ("assistant.ingest", "", "_chunk_vectors", "chunk vectors"),
-    ("assistant.ingest", "", "_sentence_vectors", "sentence vectors"),
-    ("assistant.ingest", "", "embed_by_length", "vectors"),  # the baseline's: sentence vectors when tokens=True
-    ("assistant.ingest", "", "terms", "terms"),
-    ("assistant.ingest", "", "build_lexicon", "lexicon"),
-    *[("assistant.store", "IndexWriter", method, "store")
+    ("assistant.ingest.extract", "", "html_text", "extract"),
+    ("assistant.ingest.extract", "", "markdown_text", "extract"),
+    ("assistant.ingest.pipeline", "", "chunk_article", "chunk"),
+    ("assistant.ingest.pipeline", "", "chunk_sentences", "chunk"),
+    ("assistant.ingest.pipeline", "", "_dropped", "chunk"),
+    ("assistant.ingest.pipeline", "", "_chunk_vectors", "chunk vectors"),
+    ("assistant.ingest.pipeline", "", "_sentence_vectors", "sentence vectors"),
+    ("assistant.ingest.pipeline", "", "embed_by_length", "vectors"),  # the baseline's: sentence vectors when tokens=True
+    ("assistant.ingest.pipeline", "", "terms", "terms"),
+    ("assistant.ingest.pipeline", "", "build_lexicon", "lexicon"),
+    *[("assistant.store.writer", "IndexWriter", method, "store")
       for method in ("__init__", "existing", "ids_of", "add_chunks", "add_sentences", "add_articles", "commit")],
-    ("assistant.ingest", "", "collect_garbage", "store"),
-    ("assistant.ingest", "", "sweep_killed", "store"),
-    ("assistant.ingest", "", "load_fast_embedder", "model load"),
-    ("assistant.ingest", "", "load_ingest_embedder", "model load"),
-    ("assistant.ingest", "", "_export_query_model", "model load"),
+    ("assistant.ingest.pipeline", "", "collect_garbage", "store"),
+    ("assistant.ingest.pipeline", "", "sweep_killed", "store"),
+    ("assistant.ingest.pipeline", "", "load_fast_embedder", "model load"),
+    ("assistant.ingest.pipeline", "", "load_ingest_embedder", "model load"),
+    ("assistant.ingest.pipeline", "", "_export_query_model", "model load"),
 ]
 
 
@@ -107,7 +107,7 @@ def child(kind: str, root: Path, docs: Path, folders: list[str], index: Path) ->
     settings = Settings.load(overrides={"index_dir": index, "corpus": (docs,),
                                         "include": tuple(f"{f}/*" for f in folders)}, environ={})
     if kind == "naive":
-        from assistant.naive import NaiveAssistant
+        from assistant.evals.naive import NaiveAssistant
 
         started = time.perf_counter()
         naive = NaiveAssistant.open(settings)
@@ -116,7 +116,7 @@ def child(kind: str, root: Path, docs: Path, folders: list[str], index: Path) ->
         return {"seconds": seconds, "chunks": chunks, "cpu": cpu_seconds(), "parts": {}}
     timers = Timers()
     install(timers)
-    from assistant.ingest import ingest
+    from assistant.ingest.pipeline import ingest
 
     started = time.perf_counter()
     report = ingest(settings)

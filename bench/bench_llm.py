@@ -22,11 +22,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.answering.grounding import GroundingCheck  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.engine import Assistant  # noqa: E402
-from assistant.evalcases import load_cases  # noqa: E402
-from assistant.grounding import GroundingCheck  # noqa: E402
-from assistant.ingest import ingest  # noqa: E402
+from assistant.evals.cases import load_cases  # noqa: E402
+from assistant.ingest.pipeline import ingest  # noqa: E402
 
 DOCS = Path("/usr/share/doc/python3.11/html")
 
@@ -39,7 +39,7 @@ def run(label: str, assistant: Assistant, questions: list[str], show: int) -> No
         answer = assistant.ask(question)
         seconds.append(time.perf_counter() - started)
         rows.append(answer)
-        failures += len(check.audit(answer, assistant.retrieve(question))) if answer.grounding and \
+        failures += len(check.audit(answer, assistant.answering.retrieve(question))) if answer.grounding and \
             answer.grounding.answerer == "llm" else 0
         if shown < show and answer.grounding and answer.grounding.dropped:
             shown += 1

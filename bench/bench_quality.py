@@ -15,10 +15,11 @@ from bench_engine import ROOT, seed_index
 from bench_http import start_server, stop
 
 sys.path.insert(0, str(ROOT))
-from assistant import reports  # noqa: E402
 from assistant.config import Settings  # noqa: E402
-from assistant.evalcases import Case, load_cases  # noqa: E402
-from assistant.evaluate import SuiteResult, open_asker, run_suite  # noqa: E402
+from assistant.evals import reports  # noqa: E402
+from assistant.evals.cases import Case, load_cases  # noqa: E402
+from assistant.evals.results import SuiteResult  # noqa: E402
+from assistant.evals.runner import open_asker, run_suite  # noqa: E402
 
 K = 3
 

@@ -74,9 +74,9 @@ def sources() -> list[tuple[str, Path]]:
 
 def build_corpus(folder: Path, size: int) -> int:
     """Copy sources into `folder` until their chunks reach `size`; returns the chunk count."""
-    from assistant.articles import UnreadableArticle, read_article
-    from assistant.chunking import chunk_article
     from assistant.config import Settings
+    from assistant.ingest.articles import UnreadableArticle, read_article
+    from assistant.ingest.chunking import chunk_article
 
     settings = Settings.load(environ={})
     total = 0

@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from assistant.config import Settings  # noqa: E402
 from assistant.engine import Assistant  # noqa: E402
-from assistant.evaluate import answer_text  # noqa: E402
-from assistant.ingest import ingest  # noqa: E402
+from assistant.evals.runner import answer_text  # noqa: E402
+from assistant.ingest.pipeline import ingest  # noqa: E402
 from assistant.render import render_answer  # noqa: E402
 from assistant.types import Answer  # noqa: E402
 

@@ -39,15 +39,15 @@ from bench_engine import ROOT, on_seed_index
 from fit_fusion import Example, fit
 
 sys.path.insert(0, str(ROOT))
-from assistant.answer import CONFIDENCE_FEATURES, COSTS, REFUSAL_FEATURES, refusal_row  # noqa: E402
-from assistant.answertype import STRICT, expected_type  # noqa: E402
-from assistant.calibration import calibration_table  # noqa: E402
+from assistant.answering.answer import CONFIDENCE_FEATURES, COSTS, REFUSAL_FEATURES, refusal_row  # noqa: E402
+from assistant.answering.answertype import STRICT, expected_type  # noqa: E402
+from assistant.answering.features import SENTENCE_FEATURES  # noqa: E402
+from assistant.answering.retrieve import Retrieval  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.engine import Assistant  # noqa: E402
-from assistant.evalcases import load_cases  # noqa: E402
-from assistant.evaluate import folded  # noqa: E402
-from assistant.features import SENTENCE_FEATURES  # noqa: E402
-from assistant.retrieve import Retrieval  # noqa: E402
+from assistant.evals.calibration import calibration_table  # noqa: E402
+from assistant.evals.cases import load_cases  # noqa: E402
+from assistant.evals.runner import folded  # noqa: E402
 from assistant.types import Turn  # noqa: E402
 
 # Every suite already read while tuning; evals/dev-frozen.yaml and evals/holdout.yaml never are.
@@ -71,7 +71,7 @@ def asked_turns(assistant: Assistant) -> list[Asked]:
     for case in load_cases(TUNING):
         history: list[Turn] = []
         for turn in case.turns:
-            retrieval = assistant.retrieve(turn.question, history)
+            retrieval = assistant.answering.retrieve(turn.question, history)
             expect = turn.expect
             turns.append(Asked(turn.question, retrieval, expect.refused is not True,
                                expect.answer_contains_any or expect.answer_contains_all or expect.phrases,

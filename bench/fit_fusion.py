@@ -22,11 +22,11 @@ import numpy as np
 from bench_engine import ROOT, on_seed_index
 
 sys.path.insert(0, str(ROOT))
+from assistant.answering.retrieve import SIGNALS, WEIGHTS  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.engine import Assistant  # noqa: E402
-from assistant.evalcases import load_cases  # noqa: E402
-from assistant.retrieve import SIGNALS, WEIGHTS  # noqa: E402
-from assistant.terms import terms  # noqa: E402
+from assistant.evals.cases import load_cases  # noqa: E402
+from assistant.text.terms import terms  # noqa: E402
 
 TUNING = [ROOT / "bench/dev-tuning.yaml", ROOT / "bench/tuning.yaml"]
 REPORTED = [ROOT / "evals/seeds.yaml", ROOT / "evals/faq.yaml", ROOT / "evals/holdout.yaml"]

@@ -46,7 +46,7 @@ def endpoint() -> Iterator[tuple[str, Script]]:
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of seeds/ built once per session, for tests that only read it."""
-    from assistant.ingest import ingest
+    from assistant.ingest.pipeline import ingest
 
     index = tmp_path_factory.mktemp("seed") / "index"
     ingest(Settings.load(overrides={"index_dir": index, "corpus": (SEEDS,)}, environ={}))

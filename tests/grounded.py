@@ -3,8 +3,8 @@ from scratch, against the retrieved passage its `[n]` stands for, and the number
 
 from __future__ import annotations
 
+from assistant.answering.grounding import GroundingCheck, claims
 from assistant.engine import Assistant
-from assistant.grounding import GroundingCheck, claims
 from assistant.types import Answer
 
 
@@ -15,4 +15,4 @@ def assert_grounded(assistant: Assistant, answer: Answer) -> None:
         return
     assert grounding.generated == grounding.kept + len(grounding.dropped)
     assert len(claims(answer.quoted)) == grounding.kept
-    assert GroundingCheck(assistant.index).audit(answer, assistant.retrieve(answer.question)) == []
+    assert GroundingCheck(assistant.index).audit(answer, assistant.answering.retrieve(answer.question)) == []

@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.answertype import expected_type, fits
+from assistant.answering.answertype import expected_type, fits
 
 
 @pytest.mark.parametrize(("question", "kind"), [

@@ -15,8 +15,8 @@ import pytest
 from webserver import free_port, running_server
 
 from assistant.config import Settings
-from assistant.feedback import FeedbackStore
-from assistant.ingest import ingest
+from assistant.faq.feedback import FeedbackStore
+from assistant.ingest.pipeline import ingest
 from assistant.types import TENTATIVE
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]

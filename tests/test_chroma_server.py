@@ -13,7 +13,7 @@ from webserver import free_port, running_server
 from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.errors import StoreUnavailableError
-from assistant.ingest import ingest
+from assistant.ingest.pipeline import ingest
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

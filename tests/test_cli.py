@@ -145,7 +145,7 @@ def test_a_truncated_store_is_reported_and_a_rebuild_repairs_it(runner: CliRunne
 
 
 def test_a_second_ingest_says_one_is_already_running(runner: CliRunner, tmp_path: Path) -> None:
-    from assistant.store import writer_lock
+    from assistant.store.writer import writer_lock
 
     index = tmp_path / "index"
     with writer_lock(index):

@@ -21,8 +21,9 @@ import pytest
 from webserver import running_server
 
 from assistant.config import Settings
-from assistant.ingest import ingest
-from assistant.store import Store, article_key
+from assistant.ingest.pipeline import ingest
+from assistant.store.chroma import Store
+from assistant.store.records import article_key
 
 pytestmark = pytest.mark.server
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.config import DEFAULT_MODEL, Settings
-from assistant.embeddings import (
+from assistant.store.embeddings import (
     BFLOAT16_FROM_CHARS,
     BFloat16Embedder,
     OnnxEmbedder,
@@ -58,9 +58,9 @@ def test_the_bfloat16_embedder_gives_the_models_vectors_and_tokens_in_order() ->
 
 
 def test_ingest_embeds_in_bfloat16_only_where_the_cpu_computes_it_and_it_pays(monkeypatch) -> None:
-    monkeypatch.setattr("assistant.embeddings.native_bfloat16", lambda: False)
+    monkeypatch.setattr("assistant.store.embeddings.native_bfloat16", lambda: False)
     assert isinstance(load_ingest_embedder(DEFAULT_MODEL, 10 * BFLOAT16_FROM_CHARS), OnnxEmbedder)
-    monkeypatch.setattr("assistant.embeddings.native_bfloat16", lambda: True)
+    monkeypatch.setattr("assistant.store.embeddings.native_bfloat16", lambda: True)
     assert isinstance(load_ingest_embedder(DEFAULT_MODEL, 10 * BFLOAT16_FROM_CHARS), BFloat16Embedder)
     # A few pages: the copy's start would cost more than it saves.
     assert isinstance(load_ingest_embedder(DEFAULT_MODEL, BFLOAT16_FROM_CHARS - 1), OnnxEmbedder)

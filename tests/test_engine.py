@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.chat import contextualize, is_follow_up, leans_on_answer
+from assistant.answering.chat import contextualize, is_follow_up, leans_on_answer
 from assistant.errors import UserInputError
-from assistant.people import Cast, cast, main_subject
+from assistant.text.people import Cast, cast, main_subject
 from assistant.types import REFUSAL, TENTATIVE, Answer, Turn
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -90,7 +90,7 @@ def test_the_answer_is_the_sentence_that_says_the_fact_and_nothing_more(seed_ass
 
 def test_token_alignment_passes_paraphrases_and_fails_what_the_articles_never_address(seed_assistant) -> None:
     """The per-word coverage the refusal model reads: the best token cosine of each focus word."""
-    from assistant.answertype import expected_type
+    from assistant.answering.answertype import expected_type
 
     def evidence(question: str) -> dict[str, float]:
         retrieval = seed_assistant.retrieve(question)
@@ -254,7 +254,7 @@ def test_related_questions_are_fresh_and_closest_to_the_answer_first(seed_assist
 
 def test_every_answer_to_the_public_suites_keeps_the_contract(seed_assistant) -> None:
     """The floor "every citation satisfies source[start:end] == text", on every question of evals/."""
-    from assistant.evalcases import load_cases
+    from assistant.evals.cases import load_cases
 
     cases = load_cases([SEEDS.parent / "evals"])
     asked = 0

@@ -12,9 +12,10 @@ from click.testing import CliRunner
 
 from assistant.cli import main
 from assistant.errors import UserInputError
-from assistant.evalcases import load_cases
-from assistant.evaluate import CaseResult, SuiteResult, judge, metrics
-from assistant.reports import confidence_tables
+from assistant.evals.cases import load_cases
+from assistant.evals.reports import confidence_tables
+from assistant.evals.results import CaseResult, SuiteResult
+from assistant.evals.runner import judge, metrics
 from assistant.types import TENTATIVE, Answer, Citation
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 from webserver import running_server
 
+from assistant.answering.curated import FAQ, OUT_OF_SCOPE
 from assistant.config import Settings
-from assistant.curated import FAQ, OUT_OF_SCOPE
 from assistant.engine import Assistant
-from assistant.ingest import ingest
+from assistant.ingest.pipeline import ingest
 from assistant.types import Answer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,8 +117,8 @@ def test_rewordings_get_the_entry_and_other_questions_about_the_same_thing_do_no
     settings = Settings.load(overrides={"index_dir": tmp_path / "index", "corpus": (SEEDS,)}, environ={})
     ingest(settings)
     assistant = Assistant.open(settings)
-    assistant.curated.add(FAQ, "Where is AMI Labs based?", 1, answer=assistant.ask("Where is AMI Labs based?"))
-    assistant.curated.add(OUT_OF_SCOPE, "What stock should I buy?", 2, reply="We give no investment advice.")
+    assistant.answering.curated.add(FAQ, "Where is AMI Labs based?", 1, answer=assistant.ask("Where is AMI Labs based?"))
+    assistant.answering.curated.add(OUT_OF_SCOPE, "What stock should I buy?", 2, reply="We give no investment advice.")
     for question in ("Where is AMI Labs headquartered?", "In which city is AMI Labs located?"):
         got = assistant.ask(question)
         assert got.curated and "Paris" in got.answer, question
@@ -135,7 +135,7 @@ def test_an_entry_whose_passage_changed_is_left_aside(tmp_path: Path) -> None:
     ingest(settings)
     assistant = Assistant.open(settings)
     answer = assistant.ask("Where is the lab based?")
-    assistant.curated.add(FAQ, "Where is the lab based?", 1, answer=answer)
+    assistant.answering.curated.add(FAQ, "Where is the lab based?", 1, answer=answer)
     assert assistant.ask("Where is the lab located?").curated
     (corpus / "lab.txt").write_text("The Lab\n\nThe lab is based in Lyon now. It opened in 2025.\n", encoding="utf-8")
     ingest(settings)
@@ -190,7 +190,7 @@ def test_the_owner_page_is_off_without_a_token_and_only_for_the_owner(tmp_path: 
 
 
 def test_a_reworded_entry_cites_only_the_passages_it_uses_numbered_from_one() -> None:
-    from assistant.curation import _renumbered
+    from assistant.faq.curation import _renumbered
     from assistant.types import Citation
 
     first = Citation(1, "lab", "The Lab", "", "The lab is in Paris.", 0, 20, 0.9)

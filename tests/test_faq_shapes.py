@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.articles import read_articles
-from assistant.chunking import chunk_article, chunk_sentences
 from assistant.config import Settings
-from assistant.evaluate import answer_text
+from assistant.evals.runner import answer_text
+from assistant.ingest.articles import read_articles
+from assistant.ingest.chunking import chunk_article, chunk_sentences
 
 SHAPES = Path(__file__).resolve().parent / "faq_shapes"
 # Every question of every page, as the page shows it without its number or "Q.".
@@ -69,7 +69,7 @@ def test_a_bold_paragraph_in_a_story_and_a_sidebar_title_stay_prose(tmp_path: Pa
 
 def test_each_question_asked_word_for_word_gets_its_own_entrys_answer_not_itself(tmp_path: Path) -> None:
     from assistant.engine import Assistant
-    from assistant.ingest import ingest
+    from assistant.ingest.pipeline import ingest
 
     settings = Settings.load(overrides={"index_dir": tmp_path / "index", "corpus": (SHAPES,)}, environ={})
     ingest(settings)
@@ -85,7 +85,7 @@ def test_each_question_asked_word_for_word_gets_its_own_entrys_answer_not_itself
 
 def test_a_sentence_that_only_says_the_question_back_is_never_the_answer(tmp_path: Path) -> None:
     from assistant.engine import Assistant
-    from assistant.ingest import ingest
+    from assistant.ingest.pipeline import ingest
 
     (tmp_path / "pages").mkdir()
     (tmp_path / "pages" / "printer.md").write_text(

@@ -14,7 +14,7 @@ from webserver import running_server
 
 from assistant.config import Settings
 from assistant.errors import FeedbackUnavailableError
-from assistant.feedback import FeedbackRow, FeedbackStore
+from assistant.faq.feedback import FeedbackRow, FeedbackStore
 
 QUESTION = "Where is AMI Labs based?"
 
@@ -132,7 +132,7 @@ def test_the_store_reports_a_broken_database_in_one_sentence(tmp_path: Path) -> 
 def test_a_database_of_an_older_schema_is_upgraded_keeping_its_ratings(feedback_url: str, tmp_path: Path) -> None:
     from sqlalchemy import create_engine, text
 
-    from assistant.feedback import upgrade
+    from assistant.faq.feedback import upgrade
 
     engine = create_engine(feedback_url)
     upgrade(engine, "0001")  # the first schema, before ratings had a review status

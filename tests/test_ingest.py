@@ -15,8 +15,9 @@ import pytest
 from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.errors import IndexMismatchError, IndexMissingError, StoreUnavailableError, UserInputError
-from assistant.ingest import ingest
-from assistant.store import Manifest, Store
+from assistant.ingest.pipeline import ingest
+from assistant.store.chroma import Store
+from assistant.store.records import Manifest
 
 ARTICLE_A = "Alpha article.\n\nThe alpha team builds gliders in Lyon. Gliders need no engines at all.\n"
 ARTICLE_B = "Beta article.\n\nThe beta team grows tomatoes in Porto. Tomatoes need sun and water.\n"
@@ -176,9 +177,9 @@ def test_missing_damaged_and_empty_inputs_give_clear_errors(tmp_path: Path, corp
 KILL_SCRIPT = """
 import sys, time
 from pathlib import Path
-import assistant.store as store
+import assistant.store.writer as store
 from assistant.config import Settings
-from assistant.ingest import ingest
+from assistant.ingest.pipeline import ingest
 original = store.IndexWriter.add_chunks
 def slow_add(self, chunks, vectors):
     original(self, chunks, vectors)
@@ -228,7 +229,7 @@ def test_an_ingest_killed_between_going_live_and_collecting_is_collected_by_the_
     def killed(*args: object) -> None:
         raise KeyboardInterrupt  # as a kill right after `commit()` would leave it
 
-    monkeypatch.setattr("assistant.ingest.collect_garbage", killed)
+    monkeypatch.setattr("assistant.ingest.pipeline.collect_garbage", killed)
     (corpus / "beta.md").write_text(ARTICLE_B.replace("Porto", "Braga"), encoding="utf-8")
     with pytest.raises(KeyboardInterrupt):
         ingest(settings)  # live, but the Lyon records were not deleted
@@ -278,7 +279,7 @@ def test_an_unchanged_page_is_not_extracted_again(tmp_path: Path, corpus: Path,
     def extract_again(html: str) -> object:
         raise AssertionError("an unchanged page was extracted again")
 
-    monkeypatch.setattr("assistant.extract.html_text", extract_again)
+    monkeypatch.setattr("assistant.ingest.extract.html_text", extract_again)
     (corpus / "alpha.txt").write_text(ARTICLE_A.replace("Lyon", "Nantes"), encoding="utf-8")
     report = ingest(settings)
     assert (report.files, report.changed) == (3, 1)

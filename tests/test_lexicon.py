@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.articles import read_articles
-from assistant.chunking import chunk_article, chunk_sentences
 from assistant.config import Settings
-from assistant.lexicon import Lexicon, Row, build_lexicon
-from assistant.terms import terms
+from assistant.ingest.articles import read_articles
+from assistant.ingest.chunking import chunk_article, chunk_sentences
+from assistant.store.lexicon import Lexicon, Row, build_lexicon
+from assistant.text.terms import terms
 from assistant.types import Article, Chunk
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

@@ -24,7 +24,7 @@ from webserver import free_port
 
 from assistant.config import Settings
 from assistant.engine import Assistant
-from assistant.evalcases import load_cases
+from assistant.evals.cases import load_cases
 
 pytestmark = pytest.mark.server
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import io
 
-from assistant.ingest import IngestReport
-from assistant.progress import Progress
+from assistant.ingest.pipeline import IngestReport
+from assistant.ingest.progress import Progress
 
 
 class Clock:
@@ -20,7 +20,7 @@ class Clock:
 def test_a_log_gets_a_line_every_few_seconds_with_rate_and_time_left_and_one_when_the_stage_ends(
         monkeypatch) -> None:
     clock = Clock()
-    monkeypatch.setattr("assistant.progress.time.monotonic", clock)
+    monkeypatch.setattr("assistant.ingest.progress.time.monotonic", clock)
     out = io.StringIO()
     progress = Progress(enabled=True, stream=out, every=10)
     progress.begin("Embedding chunks", 12_000, "chunks")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from assistant.lexicon import spelling_vocabulary
-from assistant.retrieve import Speller
+from assistant.answering.retrieve import Speller
+from assistant.store.lexicon import spelling_vocabulary
 
 TEXT = ("Yann LeCun left Meta. Researchers may follow LeCun. World models predict how environments change. "
         "Geoffrey Hinton and Yoshua Bengio agree. The contact address is on the page. Scaling capabilities "

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from webserver import running_server
 
-from assistant.articles import read_articles
-from assistant.chunking import chunk_article, chunk_sentences
 from assistant.config import Settings
+from assistant.ingest.articles import read_articles
+from assistant.ingest.chunking import chunk_article, chunk_sentences
 
 SITE = Path(__file__).resolve().parent / "site"
 
@@ -102,7 +102,7 @@ def test_bad_files_are_skipped_one_warning_each_and_owners_pick_with_globs(tmp_p
 
 def test_a_site_is_ingested_asked_and_its_pages_served_under_their_path(tmp_path: Path) -> None:
     from assistant.engine import Assistant
-    from assistant.ingest import ingest
+    from assistant.ingest.pipeline import ingest
 
     settings = Settings.load(overrides={"index_dir": tmp_path / "index", "corpus": (SITE,)}, environ={})
     report = ingest(settings)

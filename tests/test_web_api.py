@@ -207,7 +207,7 @@ def test_an_unusable_index_answers_503_until_it_is_built(tmp_path: Path) -> None
         assert httpx.get(f"{url}/api/health", timeout=30).status_code == 503
         assert httpx.get(url, timeout=30).status_code == 200  # the page still loads
         from assistant.config import Settings
-        from assistant.ingest import ingest
+        from assistant.ingest.pipeline import ingest
 
         ingest(Settings.load(overrides={"index_dir": index, "corpus": (SEEDS,)}, environ={}))
         deadline = time.monotonic() + 30

@@ -12,9 +12,9 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..config import Settings
-from ..curation import accept, reject, review
 from ..errors import AssistantError
-from ..feedback import FeedbackStore
+from ..faq.curation import accept, reject, review
+from ..faq.feedback import FeedbackStore
 from .guard import own_origin
 from .pages import admin_page
 

@@ -28,10 +28,10 @@ from pydantic import BaseModel, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import Settings
-from ..curation import export
 from ..engine import Assistant, FaqEntry, validate_question
 from ..errors import AssistantError, BusyError, NotFoundError, UserInputError
-from ..feedback import FeedbackStore
+from ..faq.curation import export
+from ..faq.feedback import FeedbackStore
 from ..types import Answer, Article, Turn
 from .admin import mount_admin
 from .chat_page import mount_chat_page

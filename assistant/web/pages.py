@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-from ..chunking import FENCE, Line, line_roles
-from ..curated import CuratedEntry
+from ..answering.curated import CuratedEntry
+from ..ingest.chunking import FENCE, Line, line_roles
 from ..types import TENTATIVE, Answer, Article, Citation
 
 if TYPE_CHECKING:
-    from ..curation import ReviewGroup  # curation renders its HTML export here
+    from ..faq.curation import ReviewGroup  # curation renders its HTML export here
 
 STATIC = Path(__file__).parent / "static"
 

@@ -17,11 +17,11 @@ from dataclasses import replace
 from fnmatch import fnmatch
 from pathlib import Path
 
+from ..errors import UserInputError
+from ..types import Article
 from . import extract
 from .chunking import is_heading
-from .errors import UserInputError
 from .progress import Progress
-from .types import Article
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 TEXT_SUFFIXES = {".txt"} | MARKDOWN_SUFFIXES

@@ -21,14 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from .config import Settings
-from .embeddings import Tokens
-from .lexicon import RAW_WORD, Lexicon
-from .people import Cast
-from .store import IndexReader
-from .terms import QUESTION_FILLER, STOPWORDS, stem, terms
-from .terms import WORD as _WORD
-from .types import Passage
+from ..config import Settings
+from ..store.embeddings import Tokens
+from ..store.lexicon import RAW_WORD, Lexicon
+from ..store.reader import IndexReader
+from ..text.people import Cast
+from ..text.terms import QUESTION_FILLER, STOPWORDS, stem, terms
+from ..text.terms import WORD as _WORD
+from ..types import Passage
 
 SIGNALS = ("dense", "sentence", "quotable", "keyword", "coverage", "faq")
 # Fitted: `python bench/fit_fusion.py` (conditional logit on the tuning questions, l2 0.001).

@@ -27,8 +27,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .config import DEFAULT_MODEL
-from .errors import UserInputError
+from ..config import DEFAULT_MODEL
+from ..errors import UserInputError
 
 BATCH = 4  # texts per forward pass of the ONNX export at ingest: on 2 cores, small batches embed fastest
 _PACKAGED_NAMES = {DEFAULT_MODEL.lower(), "sentence-transformers/" + DEFAULT_MODEL.lower()}

@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Settings
-from .types import Article, Chunk
+from ..config import Settings
+from ..types import Article, Chunk
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
 # 11: FAQ units by structure in HTML, Markdown and plain text (extract.py too), a FAQ question's own line never

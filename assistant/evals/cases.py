@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import UserInputError
+from ..errors import UserInputError
 
 SUFFIXES = {".yaml", ".yml", ".jsonl"}
 _LIST_KEYS = ("sources", "contains_any", "contains_all", "answer_contains_any", "answer_contains_all", "not_contains")

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+from ..config import Settings
+from ..errors import UserInputError
+from ..types import Answer
 from .calibration import calibration_table, risk_coverage
-from .config import Settings
-from .errors import UserInputError
-from .evaluate import CaseResult, Metrics, SuiteResult
-from .types import Answer
+from .results import CaseResult, Metrics, SuiteResult
 
 _METRIC_LABELS = {
     "pass_rate": "pass rate", "answer_accuracy": "answer accuracy", "hit_at_1": "hit@1", "hit_at_k": "hit@k",
@@ -178,8 +178,8 @@ def write_starter_suite(article_path: Path, settings: Settings, output: Path | N
 
     import yaml
 
-    from .articles import UnreadableArticle, discover, read_article
-    from .chunking import chunk_article
+    from ..ingest.articles import UnreadableArticle, discover, read_article
+    from ..ingest.chunking import chunk_article
 
     if not article_path.is_file():
         raise UserInputError(f"{article_path} is not a file: give one article with a FAQ section.")

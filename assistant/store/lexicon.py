@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from .people import Cast, cast
-from .terms import terms
-from .types import Article, Chunk
+from ..text.people import Cast, cast
+from ..text.terms import terms
+from ..types import Article, Chunk
 
 # bm25s's defaults ("lucene"), which the keyword signal was fitted with.
 BM25_K1, BM25_B = 1.5, 0.75

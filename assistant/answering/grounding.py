@@ -34,11 +34,11 @@ from importlib import resources
 
 import numpy as np
 
-from .embeddings import Embedder
+from ..store.embeddings import Embedder
+from ..store.reader import IndexReader
+from ..text.terms import STOPWORDS, WORD, stem
+from ..types import Answer, Chunk
 from .retrieve import Retrieval, english_word
-from .store import IndexReader
-from .terms import STOPWORDS, WORD, stem
-from .types import Answer, Chunk
 
 # Fitted by `python bench/bench_grounding.py --fit` on the seed articles' claims (see its docstring).
 DENSE_MIN = 0.50  # the claim's vector against the sentence's
@@ -232,7 +232,7 @@ def _swapped(claim: list[str], sentence: list[str]) -> str:
     for tag, i1, i2, j1, j2 in SequenceMatcher(a=sentence, b=claim, autojunk=False).get_opcodes():
         if tag != "replace" or i2 - i1 != j2 - j1:
             continue
-        for old, new in zip(sentence[i1:i2], claim[j1:j2]):
+        for old, new in zip(sentence[i1:i2], claim[j1:j2], strict=True):
             if swap := _swap(old, new, claim, sentence):
                 return swap
     return ""

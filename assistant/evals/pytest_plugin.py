@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .evalcases import SUFFIXES, Case, load_file
+from .cases import SUFFIXES, Case, load_file
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,7 +41,7 @@ class EvalItem(pytest.Item):
             self.add_marker(tag.replace("-", "_"))
 
     def runtest(self) -> None:
-        from .evaluate import run_case
+        from .runner import run_case
 
         result = run_case(self.case, _asker(self.config))
         assert result.passed, result.reason
@@ -59,8 +59,8 @@ def _asker(config: pytest.Config) -> Any:
     """One engine (or HTTP client) per session, built on first use."""
     asker = getattr(config, "_assistant_asker", None)
     if asker is None:
-        from .config import Settings
-        from .evaluate import open_asker
+        from ..config import Settings
+        from .runner import open_asker
 
         overrides = {"index_dir": config.getoption("assistant_index")}
         asker, _ = open_asker("ours", Settings.load(overrides=overrides), config.getoption("assistant_url"))

@@ -18,12 +18,12 @@ from typing import Protocol
 
 import numpy as np
 
+from ..config import Settings
+from ..store.reader import IndexReader
+from ..types import REFUSAL, TENTATIVE, Answer, Citation, Passage
 from .answertype import DEFINING, PREFERRED, STRICT, expected_type, fits
-from .config import Settings
 from .features import SENTENCE_FEATURES, Candidate, FeatureBuilder
 from .retrieve import Retrieval
-from .store import IndexReader
-from .types import REFUSAL, TENTATIVE, Answer, Citation, Passage
 
 # Fitted by `python bench/fit_answer.py` on the tuning questions (bench/dev-tuning.yaml, bench/tuning.yaml,
 # evals/seeds.yaml, evals/faq.yaml; it prints both dicts): a conditional logit over each question's

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import NotFoundError, StoreUnavailableError, UserInputError
-from .store import IndexReader
-from .types import Answer
+from ..errors import NotFoundError, StoreUnavailableError, UserInputError
+from ..store.reader import IndexReader
+from ..types import Answer
 
 # A reader's question rewords a curated one when their MiniLM vectors are at least this close, or
 # at least SIMILAR_QUESTION and they ask with the same question word ("where" / "where"; "what" and

@@ -9,12 +9,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from .articles import read_articles
-from .chunking import split_sentences
-from .config import Settings
-from .embeddings import Embedder, load_embedder
-from .errors import UserInputError
-from .types import Answer, Citation, Turn
+from ..config import Settings
+from ..errors import UserInputError
+from ..ingest.articles import read_articles
+from ..ingest.chunking import split_sentences
+from ..store.embeddings import Embedder, load_embedder
+from ..types import Answer, Citation, Turn
 
 TOP_K = 3
 

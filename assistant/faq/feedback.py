@@ -17,8 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from .config import Settings
-from .errors import FeedbackUnavailableError
+from ..config import Settings
+from ..errors import FeedbackUnavailableError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

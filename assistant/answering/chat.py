@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .people import NOBODY, Cast
-from .terms import STOPWORDS, terms
-from .types import REFUSAL, TENTATIVE, Turn
+from ..text.people import NOBODY, Cast
+from ..text.terms import STOPWORDS, terms
+from ..types import REFUSAL, TENTATIVE, Turn
 
 _ANAPHORA = re.compile(
     r"\b(he|him|his|she|her|hers|it|its|they|them|their|theirs|this|that|these|those|there|then|"

@@ -21,12 +21,12 @@ from typing import Any
 import numpy as np
 import yaml
 
-from .curated import FAQ, OUT_OF_SCOPE, CuratedEntry
-from .engine import Assistant
-from .errors import NotFoundError, UserInputError
+from ..answering.curated import FAQ, OUT_OF_SCOPE, CuratedEntry
+from ..engine import Assistant
+from ..errors import NotFoundError, UserInputError
+from ..types import CITATION_MARK, Answer, Citation
 from .feedback import ACCEPTED, NEW, REJECTED, FeedbackStore, Rated
 from .feedback import OUT_OF_SCOPE as MARKED_OUT_OF_SCOPE
-from .types import CITATION_MARK, Answer, Citation
 
 # Looser than curated.SAME_QUESTION: a reviewer sees the group and decides.
 SAME_GROUP = 0.8
@@ -155,7 +155,7 @@ def published(assistant: Assistant) -> list[Published]:
 
 def export(assistant: Assistant, kind: str, base_url: str = "") -> str:
     """The FAQ as `md`, `html`, `json` or an `eval` suite (curated entries and out-of-scope marks)."""
-    from .web.pages import article_link, render_faq
+    from ..web.pages import article_link, render_faq
 
     entries = published(assistant)
 

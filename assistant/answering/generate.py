@@ -18,12 +18,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..config import Settings
+from ..types import REFUSAL, TENTATIVE, Answer, Grounding, Turn
 from .answer import ExtractiveAnswerer, citation
 from .chat import quoted_text
-from .config import Settings
 from .grounding import GroundingCheck, claims
 from .retrieve import Retrieval
-from .types import REFUSAL, TENTATIVE, Answer, Grounding, Turn
 
 log = logging.getLogger(__name__)
 

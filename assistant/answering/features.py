@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..store.reader import IndexReader
 from .answertype import fits
 from .retrieve import Retrieval
-from .store import IndexReader
 
 SENTENCE_FEATURES = (
     "dense",  # cosine of the question's vector to the sentence's

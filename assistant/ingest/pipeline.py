@@ -16,30 +16,19 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import Settings
+from ..errors import IndexMismatchError, StoreUnavailableError, UserInputError
+from ..packages import missing_import, require_installed
+from ..store.chroma import Store, remove_damaged, remove_older_format, where
+from ..store.embeddings import Embedder, embed_by_length, ensure_export, load_ingest_embedder
+from ..store.lexicon import Lexicon, Row, build_lexicon
+from ..store.records import FileEntry, Manifest, article_key
+from ..store.writer import IndexWriter, collect_garbage, sweep_killed, writer_lock
+from ..text.terms import terms
+from ..types import Article, Chunk
 from .articles import read_articles
-from .chunking import chunk_article, chunk_sentences, content_id, embedding_text
-from .config import Settings
-from .embeddings import Embedder, embed_by_length, ensure_export, load_ingest_embedder
-from .errors import IndexMismatchError, StoreUnavailableError, UserInputError
-from .lexicon import Lexicon, Row, build_lexicon
-from .packages import missing_import, require_installed
+from .chunking import CHUNKER_VERSION, chunk_article, chunk_sentences, content_id, embedding_text
 from .progress import Progress
-from .store import (
-    FileEntry,
-    IndexWriter,
-    Manifest,
-    Store,
-    article_key,
-    chunking_settings,
-    collect_garbage,
-    remove_damaged,
-    remove_older_format,
-    sweep_killed,
-    where,
-    writer_lock,
-)
-from .terms import terms
-from .types import Article, Chunk
 
 
 @dataclass
@@ -150,6 +139,11 @@ def _export_query_model(settings: Settings, warn: Callable[[str], None]) -> None
     """Export the model to ONNX, once per machine, so that questions are embedded without torch."""
     if why := ensure_export(settings.model):
         warn(f"No ONNX export of {settings.model} ({why}): questions will use the model itself.")
+
+
+def chunking_settings(settings: Settings) -> dict[str, int]:
+    return {"chunk_chars": settings.chunk_chars, "overlap_sentences": settings.chunk_overlap_sentences,
+            "chunker_version": CHUNKER_VERSION}
 
 
 def _previous(store: Store, settings: Settings, rebuild: bool, warn: Callable[[str], None]
