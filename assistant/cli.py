@@ -2,6 +2,8 @@
 
 Only this module imports click. It builds the settings once, calls the engine, formats for a
 terminal, and turns the core's exceptions into one-sentence messages and exit codes.
+
+May import: anything.
 """
 
 from __future__ import annotations
@@ -325,9 +327,11 @@ def faq_remove(ctx: click.Context, entry_id: str, index_dir: Path | None) -> Non
 def faq_export(ctx: click.Context, index_dir: Path | None, kind: str, output: Path | None, base_url: str) -> None:
     """The FAQ: the articles' own entries, then the curated ones (eval: a suite guarding them)."""
     from .engine import Assistant
-    from .faq.curation import export
+    from .faq.curation import export, published
+    from .web.pages import render_faq
 
-    text = export(Assistant.open(_settings(ctx, index_dir=index_dir)), kind, base_url)
+    assistant = Assistant.open(_settings(ctx, index_dir=index_dir))
+    text = render_faq(published(assistant), base_url) if kind == "html" else export(assistant, kind, base_url)
     if output is None:
         click.echo(text, nl=False)
         return

@@ -1,5 +1,8 @@
 """Settings: built once at the edge (CLI flags > environment `ASSISTANT_*` > TOML file > defaults)
-and passed in. No other module reads the environment."""
+and passed in. No other module reads the environment.
+
+May import: errors.
+"""
 
 from __future__ import annotations
 

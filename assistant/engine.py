@@ -2,6 +2,8 @@
 
 It validates a question, reads a follow-up in the light of the conversation, retrieves passages
 and has the answerer write a cited answer. It knows nothing of terminals, HTTP or reports.
+
+May import: answering, store, text, config, errors, types.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """The small set of exceptions the core raises; the CLI and the web app map them to exit codes
-and HTTP statuses. Every message is one sentence that says what went wrong and what to do."""
+and HTTP statuses. Every message is one sentence that says what went wrong and what to do.
+
+May import: nothing of ours.
+"""
 
 from __future__ import annotations
 

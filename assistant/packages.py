@@ -4,7 +4,10 @@ missing and the command that installs it, not a traceback.
 
 It checks presence, not versions (requirements.txt pins those), and it reads what is installed
 (package metadata) without importing anything, so the check costs milliseconds, not the seconds
-that importing torch does."""
+that importing torch does.
+
+May import: errors.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """Plain-text rendering of an answer for a terminal: the answer, then its numbered sources.
-Only layout lives here; the CLI decides when to print it."""
+Only layout lives here; the CLI decides when to print it.
+
+May import: types.
+"""
 
 from __future__ import annotations
 

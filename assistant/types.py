@@ -2,6 +2,8 @@
 
 Formatting for a terminal, a web page or a report happens at the edges (cli, web, evaluate);
 these classes only carry data and turn themselves into the answer JSON of design.md.
+
+May import: nothing of ours.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 # How a refusal begins (the answerer adds what the articles cover nearby).
 REFUSAL = "The articles don't answer that question."
@@ -79,6 +82,13 @@ class Citation:
         data["spans"] = [list(span) for span in self.spans]
         data["score"] = round(self.score, 4)
         return data
+
+
+def article_link(citation: Citation, base_url: str = "") -> str:
+    """Where the web face shows the cited passage in its article (the FAQ export links there too)."""
+    spans = ",".join(f"{s}-{e}" for s, e in citation.spans)
+    return (f"{base_url.rstrip('/')}/articles/{quote(citation.doc_id, safe='/')}?start={citation.start}"
+            f"&end={citation.end}{'&spans=' + spans if spans else ''}#{citation.start}-{citation.end}")
 
 
 @dataclass(frozen=True)

@@ -33,25 +33,29 @@ FOLDERS = ("faq", "tutorial", "howto", "reference", "using")
 BASELINE = "7c21cfd"  # main before #22's ingest work
 PARTS = ("extract", "chunk", "chunk vectors", "sentence vectors", "terms", "lexicon", "store", "model load")
 # Where each part is timed: (module, class or "", function, part). Only those a revision has are timed.
-TIMED = [
-    ("assistant.ingest.extract", "", "html_text", "extract"),
-    ("assistant.ingest.extract", "", "markdown_text", "extract"),
-    ("assistant.ingest.pipeline", "", "chunk_article", "chunk"),
-    ("assistant.ingest.pipeline", "", "chunk_sentences", "chunk"),
-    ("assistant.ingest.pipeline", "", "_dropped", "chunk"),
-    ("assistant.ingest.pipeline", "", "_chunk_vectors", "chunk vectors"),
-    ("assistant.ingest.pipeline", "", "_sentence_vectors", "sentence vectors"),
-    ("assistant.ingest.pipeline", "", "embed_by_length", "vectors"),  # the baseline's: sentence vectors when tokens=True
-    ("assistant.ingest.pipeline", "", "terms", "terms"),
-    ("assistant.ingest.pipeline", "", "build_lexicon", "lexicon"),
-    *[("assistant.store.writer", "IndexWriter", method, "store")
+# The baseline revision has the flat layout (assistant/ingest.py, store.py), ours the parts' folders.
+_FLAT = {"extract": "extract", "pipeline": "ingest", "writer": "store"}
+_TIMED_PARTS = [
+    ("ingest.extract", "", "html_text", "extract"),
+    ("ingest.extract", "", "markdown_text", "extract"),
+    ("ingest.pipeline", "", "chunk_article", "chunk"),
+    ("ingest.pipeline", "", "chunk_sentences", "chunk"),
+    ("ingest.pipeline", "", "_dropped", "chunk"),
+    ("ingest.pipeline", "", "_chunk_vectors", "chunk vectors"),
+    ("ingest.pipeline", "", "_sentence_vectors", "sentence vectors"),
+    ("ingest.pipeline", "", "embed_by_length", "vectors"),  # the baseline's: sentence vectors when tokens=True
+    ("ingest.pipeline", "", "terms", "terms"),
+    ("ingest.pipeline", "", "build_lexicon", "lexicon"),
+    *[("store.writer", "IndexWriter", method, "store")
       for method in ("__init__", "existing", "ids_of", "add_chunks", "add_sentences", "add_articles", "commit")],
-    ("assistant.ingest.pipeline", "", "collect_garbage", "store"),
-    ("assistant.ingest.pipeline", "", "sweep_killed", "store"),
-    ("assistant.ingest.pipeline", "", "load_fast_embedder", "model load"),
-    ("assistant.ingest.pipeline", "", "load_ingest_embedder", "model load"),
-    ("assistant.ingest.pipeline", "", "_export_query_model", "model load"),
+    ("ingest.pipeline", "", "collect_garbage", "store"),
+    ("ingest.pipeline", "", "sweep_killed", "store"),
+    ("ingest.pipeline", "", "load_fast_embedder", "model load"),
+    ("ingest.pipeline", "", "load_ingest_embedder", "model load"),
+    ("ingest.pipeline", "", "_export_query_model", "model load"),
 ]
+TIMED = [(f"assistant.{module}", owner, name, part) for module, owner, name, part in _TIMED_PARTS] \
+    + [(f"assistant.{_FLAT[module.split('.')[1]]}", owner, name, part) for module, owner, name, part in _TIMED_PARTS]
 
 
 class Timers:
@@ -93,7 +97,10 @@ def install(timers: Timers) -> None:
     import importlib
 
     for module, owner, name, part in TIMED:
-        target: Any = importlib.import_module(module)
+        try:
+            target: Any = importlib.import_module(module)
+        except ModuleNotFoundError:
+            continue  # the other layout's
         target = getattr(target, owner, None) if owner else target
         if target is not None and callable(getattr(target, name, None)):
             setattr(target, name, timers.wrap(part, getattr(target, name)))
@@ -116,7 +123,10 @@ def child(kind: str, root: Path, docs: Path, folders: list[str], index: Path) ->
         return {"seconds": seconds, "chunks": chunks, "cpu": cpu_seconds(), "parts": {}}
     timers = Timers()
     install(timers)
-    from assistant.ingest.pipeline import ingest
+    try:
+        from assistant.ingest.pipeline import ingest
+    except ModuleNotFoundError:  # the baseline's flat layout
+        from assistant.ingest import ingest  # type: ignore[attr-defined,no-redef]
 
     started = time.perf_counter()
     report = ingest(settings)

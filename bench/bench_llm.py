@@ -39,7 +39,7 @@ def run(label: str, assistant: Assistant, questions: list[str], show: int) -> No
         answer = assistant.ask(question)
         seconds.append(time.perf_counter() - started)
         rows.append(answer)
-        failures += len(check.audit(answer, assistant.answering.retrieve(question))) if answer.grounding and \
+        failures += len(check.audit(answer, assistant.retrieve(question))) if answer.grounding and \
             answer.grounding.answerer == "llm" else 0
         if shown < show and answer.grounding and answer.grounding.dropped:
             shown += 1

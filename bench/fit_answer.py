@@ -71,7 +71,7 @@ def asked_turns(assistant: Assistant) -> list[Asked]:
     for case in load_cases(TUNING):
         history: list[Turn] = []
         for turn in case.turns:
-            retrieval = assistant.answering.retrieve(turn.question, history)
+            retrieval = assistant.retrieve(turn.question, history)
             expect = turn.expect
             turns.append(Asked(turn.question, retrieval, expect.refused is not True,
                                expect.answer_contains_any or expect.answer_contains_all or expect.phrases,

@@ -15,4 +15,4 @@ def assert_grounded(assistant: Assistant, answer: Answer) -> None:
         return
     assert grounding.generated == grounding.kept + len(grounding.dropped)
     assert len(claims(answer.quoted)) == grounding.kept
-    assert GroundingCheck(assistant.index).audit(answer, assistant.answering.retrieve(answer.question)) == []
+    assert GroundingCheck(assistant.index).audit(answer, assistant.retrieve(answer.question)) == []

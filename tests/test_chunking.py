@@ -4,7 +4,8 @@ import pytest
 
 from assistant.config import Settings
 from assistant.ingest.articles import UnreadableArticle, read_article, read_articles
-from assistant.ingest.chunking import chunk_article, chunk_sentences, split_sentences
+from assistant.ingest.chunking import chunk_article, chunk_sentences
+from assistant.ingest.sentences import split_sentences
 from assistant.types import Article
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").iterdir())
@@ -142,7 +143,7 @@ def test_a_stray_nul_byte_is_kept_as_text(tmp_path: Path) -> None:
 
 
 def test_a_megabyte_on_one_line_makes_bounded_chunks_that_cover_it() -> None:
-    from assistant.ingest.chunking import LONGEST_SENTENCE
+    from assistant.ingest.sentences import LONGEST_SENTENCE
 
     text = "Kites " + "and strings " * 90_000 + "x" * 5_000 + ".\n"  # 1 MB without a sentence break
     chunks = chunk_article(Article("long", "long.txt", "Long", text, "0"), Settings())

@@ -117,8 +117,8 @@ def test_rewordings_get_the_entry_and_other_questions_about_the_same_thing_do_no
     settings = Settings.load(overrides={"index_dir": tmp_path / "index", "corpus": (SEEDS,)}, environ={})
     ingest(settings)
     assistant = Assistant.open(settings)
-    assistant.answering.curated.add(FAQ, "Where is AMI Labs based?", 1, answer=assistant.ask("Where is AMI Labs based?"))
-    assistant.answering.curated.add(OUT_OF_SCOPE, "What stock should I buy?", 2, reply="We give no investment advice.")
+    assistant.curated.add(FAQ, "Where is AMI Labs based?", 1, answer=assistant.ask("Where is AMI Labs based?"))
+    assistant.curated.add(OUT_OF_SCOPE, "What stock should I buy?", 2, reply="We give no investment advice.")
     for question in ("Where is AMI Labs headquartered?", "In which city is AMI Labs located?"):
         got = assistant.ask(question)
         assert got.curated and "Paris" in got.answer, question
@@ -135,7 +135,7 @@ def test_an_entry_whose_passage_changed_is_left_aside(tmp_path: Path) -> None:
     ingest(settings)
     assistant = Assistant.open(settings)
     answer = assistant.ask("Where is the lab based?")
-    assistant.answering.curated.add(FAQ, "Where is the lab based?", 1, answer=answer)
+    assistant.curated.add(FAQ, "Where is the lab based?", 1, answer=answer)
     assert assistant.ask("Where is the lab located?").curated
     (corpus / "lab.txt").write_text("The Lab\n\nThe lab is based in Lyon now. It opened in 2025.\n", encoding="utf-8")
     ingest(settings)

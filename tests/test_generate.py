@@ -53,7 +53,7 @@ def test_supported_sentences_are_kept_and_the_invented_one_dropped(llm_assistant
     assert_grounded(assistant, answer)
     tampered = Answer.from_dict({**data, "answer": data["answer"].replace("16,000", "18,000")})
     check = GroundingCheck(assistant.index)
-    assert check.audit(tampered, assistant.answering.retrieve(QUESTION)) == [claims(tampered.quoted)[0].text]  # the audit bites
+    assert check.audit(tampered, assistant.retrieve(QUESTION)) == [claims(tampered.quoted)[0].text]  # the audit bites
     assert script.requests[0]["auth"] == f"Bearer {KEY}"  # the key goes to the endpoint, and nowhere else
     assert KEY not in json.dumps(data)
 
@@ -62,7 +62,7 @@ def test_supported_sentences_are_kept_and_the_invented_one_dropped(llm_assistant
 def test_every_fault_gets_the_extractive_answer_and_never_the_key(llm_assistant, mode, caplog) -> None:
     assistant, script = llm_assistant
     script.mode = mode
-    extractive = assistant.answerer.extractive.answer(QUESTION, assistant.answering.retrieve(QUESTION))
+    extractive = assistant.answerer.extractive.answer(QUESTION, assistant.retrieve(QUESTION))
     with caplog.at_level(logging.DEBUG):
         answer = assistant.ask(QUESTION)
     assert answer.answer == extractive.answer and answer.grounding.answerer == "extractive"

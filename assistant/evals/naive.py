@@ -12,7 +12,7 @@ from typing import Any
 from ..config import Settings
 from ..errors import UserInputError
 from ..ingest.articles import read_articles
-from ..ingest.chunking import split_sentences
+from ..ingest.sentences import split_sentences
 from ..store.embeddings import Embedder, load_embedder
 from ..types import Answer, Citation, Turn
 

@@ -24,7 +24,7 @@ import yaml
 from ..answering.curated import FAQ, OUT_OF_SCOPE, CuratedEntry
 from ..engine import Assistant
 from ..errors import NotFoundError, UserInputError
-from ..types import CITATION_MARK, Answer, Citation
+from ..types import CITATION_MARK, Answer, Citation, article_link
 from .feedback import ACCEPTED, NEW, REJECTED, FeedbackStore, Rated
 from .feedback import OUT_OF_SCOPE as MARKED_OUT_OF_SCOPE
 
@@ -154,13 +154,12 @@ def published(assistant: Assistant) -> list[Published]:
 
 
 def export(assistant: Assistant, kind: str, base_url: str = "") -> str:
-    """The FAQ as `md`, `html`, `json` or an `eval` suite (curated entries and out-of-scope marks)."""
-    from ..web.pages import article_link, render_faq
-
+    """The FAQ as `md`, `json` or an `eval` suite (curated entries and out-of-scope marks); as
+    HTML it is a page of the web face (`web.pages.render_faq`)."""
     entries = published(assistant)
 
     def link(citation: Citation) -> str:
-        return base_url.rstrip("/") + article_link(citation)
+        return article_link(citation, base_url)
 
     if kind == "json":
         return json.dumps([{"question": e.question, "answer": e.answer, "source": e.source,
@@ -175,11 +174,9 @@ def export(assistant: Assistant, kind: str, base_url: str = "") -> str:
             for e in chosen:
                 lines += [f"### {e.question}", "", _linked(e, link), ""]
         return "\n".join(lines)
-    if kind == "html":
-        return render_faq([(e.question, e.answer, e.citations, e.source) for e in entries], link)
     if kind == "eval":
         return _eval_suite(assistant.curated.entries())
-    raise UserInputError(f"Unknown format {kind!r}: use md, html, json or eval.")
+    raise UserInputError(f"Unknown format {kind!r}: use md, json or eval (html: `assistant faq export --format html`).")
 
 
 def _linked(entry: Published, link: Callable[[Citation], str]) -> str:

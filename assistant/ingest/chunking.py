@@ -18,25 +18,18 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
 from ..types import Article, Chunk
+from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines, line_sentences, split_sentences
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
 # 11: FAQ units by structure in HTML, Markdown and plain text (extract.py too), a FAQ question's own line never
 # quoted, a question with no answer after it is text; 10: a headline that states a fact is quotable, irregular
 # past forms fold to their verb (terms.py)
 CHUNKER_VERSION = 11
-LONGEST_SENTENCE = 2000
 
-_ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "inc", "jr", "sr", "no",
-    "fig", "u.s", "u.k", "approx", "dept", "est", "gen", "gov", "sen", "rep", "ltd", "co", "corp",
-}
-_BOUNDARY = re.compile(r"[.!?]+[\"”’')\]]*(?=\s+)")
-_NEXT_STARTS_SENTENCE = re.compile(r"\s+[\"“‘'(\[]?[A-Z0-9À-Ý]")
 _FAQ_HEADING = re.compile(r"\b(faqs?|frequently asked questions)\b", re.IGNORECASE)
 # Link lists to other pages, not part of the article: never retrieved, never quoted.
 _NAVIGATION_HEADING = re.compile(
@@ -48,13 +41,6 @@ _NAVIGATION_HEADING = re.compile(
 _REFERENCES_HEADING = re.compile(r"^(references|sources|citations|notes|bibliography|further reading)$", re.IGNORECASE)
 # "← BACK TO HOME PAGE": links back to the site, not part of the article.
 _NAVIGATION_LINE = re.compile(r"^[←→«»↑⬅➜]")
-# A line that starts like this continues the sentence of the line before it.
-_CONTINUATION = re.compile(r"^[,;:)\]]|^[a-z]")
-# A quotation shorter than this stays one sentence ("Don't work on LLMs. LLMs are a dead end.").
-_SHORT_QUOTE = 120
-_QUESTION_PREFIX = re.compile(r"^(?:Q|Question)\s*[:.)-]\s*", re.IGNORECASE)
-# "A: Yes, ..." in a FAQ entry: the marker is the page's layout, not part of the answer a reader is quoted.
-_ANSWER_PREFIX = re.compile(r"(?:A|Answer)\s*[:.]\s+", re.IGNORECASE)
 _RULE = re.compile(r"^\s*([-*_=])\1{2,}\s*$")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 # "### How do I ...?": a question heading starts a FAQ entry in any article.
@@ -64,26 +50,10 @@ _HEADLINE_VERB = re.compile(
     r"\b(?:is|are|was|were|has|have|had|will|would|can|could|says|said|quits?|left|leaves|calls|makes|made|gets|got|"
     r"wins|won|beats|takes|took|puts|goes|went|becomes|became|shows|reveals|warns|wants|[a-z]{3,}ed)\b",
     re.IGNORECASE)
-# A line that starts a block of its own: a list item, a quotation, a table row, a heading.
-_STARTS_BLOCK = re.compile(r"\s*(?:[-*•>|#]|\d+[.)]\s)")
 # A question's own number: "(3) ", "1.4\t", "2. " (not "3 ways to ...").
 _QUESTION_NUMBER = re.compile(r"^\s*(?:\(\d+\)|\d+(?:\.\d+)+\.?|\d+[.)])\s+")
 # "4. ", "1.4\t", "(3) ", "Q2. ": how a plain-text FAQ numbers its questions.
 _NUMBERED_LINE = re.compile(r"^(?:\(\d+\)|\d+(?:\.\d+)*[.)]?|Q\d*[.:)])\s+\S")
-# A fenced code block (stored text of HTML and Markdown articles): one unit, never split, never quoted.
-FENCE = "```"
-_ITEM_MARKER = re.compile(r"\s*(?:[-*•]|>)\s+")
-
-
-@dataclass(frozen=True)
-class Line:
-    start: int
-    end: int
-    text: str
-
-    @property
-    def stripped(self) -> str:
-        return self.text.strip()
 
 
 def content_id(doc_id: str, start: int, end: int, *texts: str) -> str:
@@ -92,131 +62,12 @@ def content_id(doc_id: str, start: int, end: int, *texts: str) -> str:
     return hashlib.sha256("\0".join([doc_id, str(start), str(end), *texts]).encode()).hexdigest()[:32]
 
 
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Sentence spans in `text[start:end]`, trimmed of surrounding whitespace; lines never join."""
-    end = len(text) if end is None else end
-    spans: list[tuple[int, int]] = []
-    for line in _lines(text, start, end):
-        spans.extend(_line_sentences(text, line.start, line.end))
-    return spans
-
-
-def _line_sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    if text.startswith(FENCE, start):
-        yield from _bounded(text, start, end)  # a code block is one unit (unless it is over LONGEST_SENTENCE)
-        return
-    if marker := _ITEM_MARKER.match(text, start, end):
-        start = marker.end()  # a list item's "- " or a quotation's "> " is not part of its sentence
-    piece_start = start
-    for match in _BOUNDARY.finditer(text, start, end):
-        stop = match.end()
-        if (not _NEXT_STARTS_SENTENCE.match(text, stop, end) or _is_abbreviation(text, piece_start, match.start())
-                or _inside_short_quote(text, piece_start, stop, end)):
-            continue
-        yield from _trimmed(text, piece_start, stop)
-        piece_start = stop
-    yield from _trimmed(text, piece_start, end)
-
-
-def _inside_short_quote(text: str, start: int, stop: int, end: int) -> bool:
-    """A short quotation left open at `stop` stays with the sentence that introduces it; the
-    sentences of a long one are quotable one by one (the answer to a question may be any of them)."""
-    piece = text[start:stop]
-    if piece.count("“") > piece.count("”"):
-        opened, closer = start + piece.rindex("“"), "”"
-    elif piece.count('"') % 2 == 1:
-        opened, closer = start + piece.rindex('"'), '"'
-    else:
-        return False
-    closed = text.find(closer, stop, end)
-    return (closed if closed != -1 else end) - opened < _SHORT_QUOTE
-
-
-def _is_abbreviation(text: str, start: int, dot: int) -> bool:
-    if text[dot] != ".":
-        return False
-    word = re.search(r"([\w.]+)$", text[start:dot])
-    if not word:
-        return False
-    token = word.group(1).lower()
-    list_marker = token.isdigit() and len(token) <= 2 and not text[start:dot].strip()[:-len(token)].strip()
-    return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()) or list_marker
-
-
-def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        yield from _bounded(text, start, end)
-
-
-def _bounded(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """The span, cut into pieces of at most LONGEST_SENTENCE characters (at a space where there is
-    one): a page with a megabyte on one line must not make a megabyte chunk, citation or quote."""
-    while end - start > LONGEST_SENTENCE:
-        cut = start + LONGEST_SENTENCE
-        space = text.rfind(" ", start + LONGEST_SENTENCE // 2, cut)
-        cut = space if space != -1 else cut
-        yield (start, cut)
-        start = cut
-        while start < end and text[start].isspace():
-            start += 1
-    if end > start:
-        yield (start, end)
-
-
-def _lines(text: str, start: int, end: int) -> Iterator[Line]:
-    """The non-blank lines of `text[start:end]`, a continuation line joined to the one before it."""
-    previous: Line | None = None
-    pos = start
-    while pos < end:
-        newline = text.find("\n", pos, end)
-        stop = end if newline == -1 else newline
-        line = text[pos:stop]
-        if line.strip() == FENCE:
-            closing = text.find(f"\n{FENCE}", stop, end)
-            stop = end if closing == -1 else min(end, closing + 1 + len(FENCE))
-            if previous is not None:
-                yield previous
-            previous = None
-            yield Line(pos, stop, text[pos:stop])
-        elif line.strip():
-            if previous is not None and previous.end == pos - 1 and _continues(previous.text, line):
-                previous = Line(previous.start, stop, text[previous.start:stop])
-            else:
-                if previous is not None:
-                    yield previous
-                previous = Line(pos, stop, line)
-        pos = stop + 1
-    if previous is not None:
-        yield previous
-
-
-def _continues(previous: str, line: str) -> bool:
-    """`line` goes on with the line right above it: it starts with a comma or a lowercase word (not
-    after a question, whose answer it is), or it is indented, and the indented line above is as
-    deep or is a question still unfinished ("Q:  Why is it named X if its format is Y?" wrapped in
-    a plain-text FAQ). A list item, a quotation, a table row, a heading or an answer's "A:" starts
-    a line of its own."""
-    asking = bool(_QUESTION_PREFIX.match(previous.lstrip()))
-    if _CONTINUATION.match(line.lstrip()) and not asking:
-        return True
-    depth = len(line) - len(line.lstrip())
-    if not depth or _STARTS_BLOCK.match(line) or _ANSWER_PREFIX.match(line.lstrip()):
-        return False
-    if asking:
-        return not previous.rstrip().endswith("?")
-    return depth == len(previous) - len(previous.lstrip())
-
-
 def is_heading(line: str) -> bool:
     """A short title-like line: Markdown `#`, or a few words with no closing punctuation."""
     line = line.strip()
     if _MD_HEADING.match(line):
         return True
-    if _QUESTION_PREFIX.match(line) or _ANSWER_PREFIX.match(line) or line.startswith(("-", "*", "•", ",")):
+    if QUESTION_PREFIX.match(line) or ANSWER_PREFIX.match(line) or line.startswith(("-", "*", "•", ",")):
         return False
     if not line[0].isupper() and not line[0].isdigit() and line[0] not in "←#":
         return False
@@ -234,7 +85,7 @@ def _heading_text(line: str) -> str:
 
 def _question_text(line: str) -> str:
     """A FAQ question as readers ask it: without "Q:", its number ("1.4", "(3)", "2.") or line breaks."""
-    return " ".join(_QUESTION_NUMBER.sub("", _QUESTION_PREFIX.sub("", _heading_text(line))).split())
+    return " ".join(_QUESTION_NUMBER.sub("", QUESTION_PREFIX.sub("", _heading_text(line))).split())
 
 
 def chunk_article(article: Article, settings: Settings) -> list[Chunk]:
@@ -259,7 +110,7 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
     marked = not article.path.lower().endswith(".txt")
     whole_faq = not marked and bool(_FAQ_HEADING.search(article.title) or "faq" in Path(article.path).name.lower())
     in_faq, in_references = whole_faq, False
-    lines = list(_lines(article.text, 0, len(article.text)))
+    lines = list(joined_lines(article.text, 0, len(article.text)))
     for i, line in enumerate(lines):
         text = line.stripped
         following = lines[i + 1] if i + 1 < len(lines) else None
@@ -280,7 +131,7 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
         if in_references and not _MD_HEADING.match(text):
             yield line, "item"
             continue
-        if _QUESTION_PREFIX.match(text) or _QUESTION_HEADING.match(text) or in_faq and (not marked and (
+        if QUESTION_PREFIX.match(text) or _QUESTION_HEADING.match(text) or in_faq and (not marked and (
             text.endswith("?") and (is_heading(text[:-1] + "x") or len(text) <= 200)
             or _states_a_problem(line, following)
         ) or marked and text.endswith("?") and bool(_MD_HEADING.match(text))):
@@ -362,7 +213,7 @@ class _ChunkBuilder:
 
     def _emit_text(self, lines: list[Line]) -> None:
         text = self.article.text
-        sentences = [span for line in lines for span in _line_sentences(text, line.start, line.end)]
+        sentences = [span for line in lines for span in line_sentences(text, line.start, line.end)]
         target, overlap = self.settings.chunk_chars, self.settings.chunk_overlap_sentences
         first = 0
         while first < len(sentences):
@@ -401,7 +252,7 @@ def chunk_sentences(chunk: Chunk, text: str) -> list[tuple[int, int, bool]]:
     spans = split_sentences(text, chunk.start, chunk.end)
     asked = chunk.start  # the end of a FAQ entry's question line: what it asks is never its answer
     if chunk.kind == "faq":
-        spans = [(m.end() if (m := _ANSWER_PREFIX.match(text, start, end)) else start, end) for start, end in spans]
+        spans = [(m.end() if (m := ANSWER_PREFIX.match(text, start, end)) else start, end) for start, end in spans]
         newline = text.find("\n", chunk.start, chunk.end)
         asked = chunk.end if newline < 0 else newline
     return [(start, end, start >= asked and _quotable(text[start:end], chunk.title)

@@ -23,13 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, Tag
 
-_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+from .blocks import BLOCK, HEADINGS, inline, is_block, structured
+
 # A site's name after its page title: "Programming FAQ — Python 3.11.2 documentation".
 _SITE_SUFFIX = re.compile(r"\s+[—|–·:-]\s+[^—|–·:]+$")
 _SEPARATOR = re.compile(r"\s+[—|–·:-]\s+")
-_QA = re.compile(r"(?:Q|Question)\s*[:.)-]", re.IGNORECASE)
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n(?:---|\.\.\.)\n", re.DOTALL)
 
 
@@ -50,13 +50,13 @@ def html_text(raw: str) -> Extracted:
     _prepare(soup)
     main = trafilatura.extract(str(soup), output_format="html", include_formatting=True, include_tables=True,
                                include_comments=False, favor_recall=True, deduplicate=False, config=_config())
-    text = _structured(BeautifulSoup(main or "", "html.parser"))
+    text = structured(BeautifulSoup(main or "", "html.parser"))
     if not text.strip():
         # trafilatura gives up on a page too short for its statistics: its body without the
         # page furniture is then the main text (a one-paragraph answer page is still a page).
         for furniture in soup.select("head, title, header, footer, aside, form, [role=banner], [role=contentinfo]"):
             furniture.decompose()
-        text = _structured(soup.body or soup)
+        text = structured(soup.body or soup)
     missing = [(q, a) for q, a in faq if q not in text]
     if missing:
         text += "## Frequently asked questions\n" + "".join(f"### {q}\n{a}\n" for q, a in missing)
@@ -88,8 +88,8 @@ def markdown_text(raw: str) -> Extracted:
     soup = BeautifulSoup(rendered, "html.parser")
     _mark_questions(soup)
     if not title and (h1 := soup.find("h1")):
-        title = _inline(h1)
-    return Extracted(title, _structured(soup))
+        title = inline(h1)
+    return Extracted(title, structured(soup))
 
 
 def _page_title(soup: BeautifulSoup) -> str:
@@ -99,7 +99,7 @@ def _page_title(soup: BeautifulSoup) -> str:
     title = " ".join(tag.get_text(" ").split()) if tag else ""
     parts = [p.casefold() for p in _SEPARATOR.split(title)]
     h1 = soup.find("h1")
-    heading = _inline(h1) if h1 else ""
+    heading = inline(h1) if h1 else ""
     if heading and not (len(parts) > 1 and heading.casefold() in parts[1:]):
         return heading
     return _SITE_SUFFIX.sub("", title) or title
@@ -131,42 +131,42 @@ def _mark_questions(soup: BeautifulSoup) -> None:
     block), so that a bold paragraph in a story, or a sidebar's bold title, stays what it is."""
     units: list[tuple[Tag | None, str, Callable[[], None]]] = []  # (container, question, marking)
     for block in soup.find_all(["p", "div"]):
-        asked = _asks(block) if not block.find(_BLOCK) else ""
+        asked = _asks(block) if not block.find(BLOCK) else ""
         answer = _next_block(block)
-        if asked and answer is not None and _inline(answer) and not _asks(answer):
+        if asked and answer is not None and inline(answer) and not _asks(answer):
             units.append((block.parent, asked, functools.partial(_as_question, block, asked)))
     for item in soup.find_all("li"):
         opener = next((c for c in item.children if isinstance(c, Tag) or str(c).strip()), None)
         if not isinstance(opener, Tag) or opener.name not in _EMPHASIS | {"p"}:
             continue
         asked = _asks(opener)
-        if asked and _inline(item) != _inline(opener):
+        if asked and inline(item) != inline(opener):
             units.append((item.parent, asked, functools.partial(_item_as_unit, item, opener, asked)))
     for term in soup.find_all("dt"):
         answer = term.find_next_sibling("dd")
-        asked = _NUMBERED.sub("", _inline(term) + " ").strip()
+        asked = _NUMBERED.sub("", inline(term) + " ").strip()
         if answer is not None and asked and len(asked) <= _LONGEST_QUESTION:
             units.append((term.parent, asked, functools.partial(_pair_as_unit, term, answer, asked)))
     for details in soup.find_all("details"):
         summary = details.find("summary")
-        asked = _NUMBERED.sub("", _inline(summary) + " ").strip() if summary is not None else ""
+        asked = _NUMBERED.sub("", inline(summary) + " ").strip() if summary is not None else ""
         if summary is not None and asked and len(asked) <= _LONGEST_QUESTION:
             units.append((details.parent, asked, functools.partial(_pair_as_unit, summary, details, asked)))
     for row in soup.find_all("tr"):
         cells = [c for c in row.find_all(["td", "th"], recursive=False)
-                 if not _NUMBERED.fullmatch(_inline(c) + " ") and not c.find(_HEADINGS)]
+                 if not _NUMBERED.fullmatch(inline(c) + " ") and not c.find(HEADINGS)]
         lead = _lead(cells[0]) if cells else None
         asked = _asks(lead) if lead is not None else ""
         following = row.find_next_sibling("tr")
         table = row.find_parent("table")
         if not asked and lead is not None and len(cells) == 2 and lead.name == "td" \
-                and len(_inline(lead)) <= _LONGEST_QUESTION:
-            asked = _NUMBERED.sub("", _inline(lead) + " ").strip()  # a table of questions and their answers
+                and len(inline(lead)) <= _LONGEST_QUESTION:
+            asked = _NUMBERED.sub("", inline(lead) + " ").strip()  # a table of questions and their answers
         if lead is None or not asked:
             continue
         if len(cells) == 2:
             units.append((table, asked, functools.partial(_row_as_unit, row, asked, lead, cells[1])))
-        elif len(cells) == 1 and following is not None and _inline(following):
+        elif len(cells) == 1 and following is not None and inline(following):
             units.append((table, asked, functools.partial(_row_as_unit, row, asked, lead, None)))
     asking = {id(container) for container, asked, _ in units if asked.endswith("?")}
     for container, asked, mark in units:
@@ -183,7 +183,7 @@ _LONGEST_QUESTION = 300
 
 def _asks(tag: Tag) -> str:
     """The question `tag` sets apart, without its number or mark; "" when it sets none apart."""
-    text = _inline(tag)
+    text = inline(tag)
     if not text or len(text) > _LONGEST_QUESTION:
         return ""
     bare = _NUMBERED.sub("", text + " ").strip()
@@ -209,11 +209,11 @@ def _emphasised(tag: Tag) -> bool:
 def _lead(cell: Tag) -> Tag | None:
     """What a table cell asks with: the cell, or, when it also shows code or a message below, its
     first bold or emphasised part ("<b>make dies, printing this:</b><pre>...</pre>")."""
-    if not cell.find(_BLOCK):
+    if not cell.find(BLOCK):
         return cell
-    first = next((c for c in cell.children if isinstance(c, Tag) and _inline(c)
+    first = next((c for c in cell.children if isinstance(c, Tag) and inline(c)
                   or not isinstance(c, Tag) and str(c).strip()), None)
-    rest = cell.find_all(_BLOCK)
+    rest = cell.find_all(BLOCK)
     if isinstance(first, Tag) and first.name in _EMPHASIS and all(c.name in ("pre", "code") for c in rest):
         return first
     return None
@@ -221,7 +221,7 @@ def _lead(cell: Tag) -> Tag | None:
 
 def _next_block(tag: Tag) -> Tag | None:
     following = tag.find_next_sibling()
-    return following if isinstance(following, Tag) and _is_block(following) else None
+    return following if isinstance(following, Tag) and is_block(following) else None
 
 
 def _as_question(block: Tag, asked: str) -> None:
@@ -234,7 +234,7 @@ def _pair_as_unit(question: Tag, answer: Tag, asked: str) -> None:
     """A `<dt>` and its `<dd>`, a `<summary>` and its `<details>`: the question a paragraph, the
     answer a block (a paragraph when it is bare text, which the extractor would drop in a `<div>`)."""
     _as_question(question, asked)
-    answer.name = "div" if answer.find(_BLOCK - {"li"}) else "p"
+    answer.name = "div" if answer.find(BLOCK - {"li"}) else "p"
 
 
 def _item_as_unit(item: Tag, lead: Tag, asked: str) -> None:
@@ -305,114 +305,3 @@ def _faq_items(data: Any) -> list[dict[str, Any]]:
     if "FAQPage" in kinds and isinstance(entities, list):
         return [e for e in entities if isinstance(e, dict)]
     return []
-
-
-def _structured(root: Tag) -> str:
-    lines: list[str] = []
-    _blocks(root, lines, depth=0)
-    return "".join(f"{line}\n" for line in lines)
-
-
-def _blocks(node: Tag, lines: list[str], depth: int) -> None:
-    """Append `node`'s block elements as lines; loose inline text becomes a paragraph."""
-    loose: list[Tag | NavigableString] = []
-
-    def paragraph() -> None:
-        if text := _inline_all(loose):
-            lines.append(text)
-        loose.clear()
-
-    for child in node.children:
-        if isinstance(child, NavigableString) or not isinstance(child, Tag) or not _is_block(child):
-            loose.append(child)  # type: ignore[arg-type]
-            continue
-        paragraph()
-        name = child.name
-        if name in _HEADINGS:
-            if text := _inline(child):
-                lines.append("#" * int(name[1]) + " " + text)
-        elif name in ("ul", "ol"):
-            for item in child.find_all("li", recursive=False):
-                _item(item, lines, depth)
-        elif name in ("pre", "code"):  # a <code> that is a block holds lines (`_is_block`)
-            if code := _code(child.get_text()):
-                lines.extend(["```", *code, "```"])
-        elif name == "table" and _layout(child):
-            for cell in child.find_all(["td", "th"]):
-                if cell.find_parent("table") is child:
-                    _blocks(cell, lines, depth)
-        elif name == "table":
-            for row in child.find_all("tr"):
-                cells = [_cell(cell) for cell in row.find_all(["td", "th"])]
-                if any(cells):
-                    lines.append("| " + " | ".join(cells) + " |")
-        elif name == "blockquote":
-            quoted: list[str] = []
-            _blocks(child, quoted, depth)
-            lines.extend("> " + line for line in quoted if not line.startswith("```"))
-        elif name == "p":
-            raw = child.get_text("").strip()
-            # "Q: ...\nA: ..." written as one paragraph keeps its question and answer lines.
-            parts = re.split(r"\n(?=(?:A|Answer)\s*[:.)-])", raw) if _QA.match(raw) else [raw]
-            lines.extend(text for part in parts if (text := " ".join(part.split())))
-        else:
-            _blocks(child, lines, depth)
-    paragraph()
-
-
-def _layout(table: Tag) -> bool:
-    """A table that lays a page out rather than holding data: a cell holds a heading or a table of
-    its own, or it is one column of boxes. Its cells are read as the page's blocks."""
-    rows = [row for row in table.find_all("tr") if row.find_parent("table") is table]
-    cells = [cell for row in rows for cell in row.find_all(["td", "th"], recursive=False)]
-    return any(cell.find(_HEADINGS | {"table"}) for cell in cells) or (
-        bool(rows) and len(cells) == len(rows) and any(cell.find(_BLOCK) for cell in cells))
-
-
-def _code(text: str) -> list[str]:
-    """A code block's lines: blank edges and the extractor's indentation of its first line gone."""
-    lines = [line.rstrip() for line in text.replace("```", "` ` `").split("\n")]
-    while lines and not lines[-1]:
-        lines.pop()
-    while lines and not lines[0]:
-        lines.pop(0)
-    return [lines[0].lstrip(), *lines[1:]] if lines else []
-
-
-def _item(item: Tag, lines: list[str], depth: int) -> None:
-    """A list item: its own text on a `- ` line, nested lists indented below it."""
-    nested = [child for child in item.children if isinstance(child, Tag) and child.name in ("ul", "ol")]
-    for child in nested:
-        child.extract()
-    inner: list[str] = []
-    _blocks(item, inner, depth + 1)
-    prose = [line for line in inner if not line.startswith(("```", "#", "|"))]
-    if prose:
-        lines.append("  " * depth + "- " + " ".join(prose))
-    lines.extend(line for line in inner if line.startswith(("```", "|")))
-    for child in nested:
-        for sub in child.find_all("li", recursive=False):
-            _item(sub, lines, depth + 1)
-
-
-_BLOCK = {"p", "div", "section", "article", "main", "ul", "ol", "pre", "table", "blockquote", "dl", "dt", "dd",
-          "figure", "header", "footer", "aside", "nav", "form", "hr", "body", "html", "doc", "li"} | _HEADINGS
-
-
-def _is_block(tag: Tag) -> bool:
-    return tag.name in _BLOCK or (tag.name == "code" and "\n" in tag.get_text().strip("\n"))
-
-
-def _cell(cell: Tag) -> str:
-    """A table cell's text; paragraphs or items inside it stay apart ("first. Don't", not "first.Don't")."""
-    for block in cell.find_all(["p", "li", "br", "div"]):
-        block.insert_after(" ")
-    return _inline(cell)
-
-
-def _inline(tag: Tag) -> str:
-    return " ".join(tag.get_text("").split()).replace("¶", "").strip()
-
-
-def _inline_all(nodes: list[Tag | NavigableString]) -> str:
-    return " ".join("".join(str(n) if isinstance(n, NavigableString) else n.get_text() for n in nodes).split())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -15,11 +15,9 @@ from ..config import Settings
 from ..errors import AssistantError
 from ..faq.curation import accept, reject, review
 from ..faq.feedback import FeedbackStore
+from .engine import Engine
 from .guard import own_origin
 from .pages import admin_page
-
-if TYPE_CHECKING:
-    from .app import Engine
 
 COOKIE = "assistant_admin"
 # Only this site, and no frame: the widget's sites are allowed to frame the chat, never this page.

@@ -15,10 +15,7 @@ from __future__ import annotations
 import html
 import json
 import re
-import threading
-import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
@@ -28,18 +25,17 @@ from pydantic import BaseModel, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import Settings
-from ..engine import Assistant, FaqEntry, validate_question
+from ..engine import Assistant, validate_question
 from ..errors import AssistantError, BusyError, NotFoundError, UserInputError
-from ..faq.curation import export
+from ..faq.curation import published
 from ..faq.feedback import FeedbackStore
-from ..types import Answer, Article, Turn
+from ..types import Answer, Turn
 from .admin import mount_admin
 from .chat_page import mount_chat_page
+from .engine import Engine
 from .guard import BodyLimit, Origins, RateLimiter, client_address, readable, unused_route
-from .pages import STATIC, render_article, render_missing
+from .pages import STATIC, render_article, render_faq, render_missing
 from .streaming import as_it_comes
-
-_REOPEN_SECONDS = 2.0  # how often an unusable index is tried again
 
 
 class HistoryTurn(BaseModel):
@@ -154,85 +150,6 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for these error statuses: JSON with a `detail` sentence, whatever the route serves."""
     body = {"application/json": {"schema": ErrorModel.model_json_schema()}}
     return {status: {"description": "What went wrong and what to do.", "content": body} for status in statuses}
-
-
-class Engine:
-    """The assistant as the web face uses it: one question at a time on one engine thread (the
-    index may refresh under it), at most `max_waiting` questions waiting, each answered within the
-    time budget or refused with 429. While the index cannot be opened, every use raises why, and
-    opening is tried again every few seconds, so a rebuilt index is picked up without a restart."""
-
-    def __init__(self, settings: Settings, assistant: Assistant | None = None):
-        self.settings = settings
-        self._assistant = assistant
-        self._problem: AssistantError | None = None
-        self._tried = 0.0
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine")
-        self._waiting = 0
-        self._lock = threading.Lock()
-        if assistant is None:
-            self._thread.submit(self._open).result()
-        if self._assistant is not None:
-            self._thread.submit(self._assistant.ask, "warm-up").result()  # load the model now
-
-    def _open(self) -> None:
-        try:
-            self._assistant, self._problem = Assistant.open(self.settings), None
-        except AssistantError as exc:
-            self._problem = exc
-        self._tried = time.monotonic()
-
-    @property
-    def assistant(self) -> Assistant:
-        if self._assistant is None and time.monotonic() - self._tried > _REOPEN_SECONDS:
-            self._thread.submit(self._open).result()
-        if self._assistant is None:
-            assert self._problem is not None
-            raise self._problem
-        return self._assistant
-
-    def ask(self, question: str, history: list[Turn], on_text: Callable[[str], None] | None = None) -> Answer:
-        assistant = self.assistant
-        with self._lock:
-            if self._waiting >= self.settings.max_waiting:
-                raise BusyError("The assistant is busy with other questions: try again in a few seconds.")
-            self._waiting += 1
-        try:
-            future = self._thread.submit(assistant.ask, question, history, on_text)
-            try:
-                return future.result(timeout=self.settings.request_seconds)
-            except TimeoutError:
-                future.cancel()
-                raise BusyError(f"The question was not answered within {self.settings.request_seconds} s, "
-                                "the assistant is busy: try again in a few seconds.") from None
-        finally:
-            with self._lock:
-                self._waiting -= 1
-
-    def faq(self) -> list[FaqEntry]:
-        try:
-            return self.assistant.faq()
-        except AssistantError:
-            return []
-
-    def generation(self) -> str:
-        """The live index generation, or "" while there is no usable index."""
-        try:
-            return str(self.assistant.health()["generation"])
-        except AssistantError:
-            return ""
-
-    def related(self, answer: Answer, asked: list[str]) -> list[FaqEntry]:
-        return self.assistant.related(answer, asked)
-
-    def topics(self) -> list[str]:
-        try:
-            return self.assistant.topics()
-        except AssistantError:
-            return []
-
-    def article(self, doc_id: str) -> Article:
-        return self.assistant.article(doc_id)
 
 
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
@@ -359,7 +276,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     @app.get("/faq", response_class=HTMLResponse, summary="The FAQ: the articles' own entries, then the curated ones",
              responses=_errors(503))
     def faq_page() -> HTMLResponse:
-        return HTMLResponse(export(engine.assistant, "html"))
+        return HTMLResponse(render_faq(published(engine.assistant)))
 
     @app.get("/embed", response_class=HTMLResponse, include_in_schema=False)
     def embed(title: str = "Ask the articles", color: str = "#0b5fff") -> HTMLResponse:

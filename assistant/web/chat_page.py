@@ -9,18 +9,16 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import FastAPI
 
 from ..config import Settings
 from ..errors import AssistantError
 from ..types import Answer, Turn
+from .engine import Engine
 from .pages import STATIC, render_conversation
 from .streaming import as_it_comes
-
-if TYPE_CHECKING:
-    from .app import Engine  # app.py mounts this page: at run time the import would go in a circle
 
 STREAM_STEP_SECONDS = 0.03
 STREAM_WORDS = 3

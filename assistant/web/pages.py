@@ -7,25 +7,20 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from ..answering.curated import CuratedEntry
-from ..ingest.chunking import FENCE, Line, line_roles
-from ..types import TENTATIVE, Answer, Article, Citation
+from ..ingest.chunking import line_roles
+from ..ingest.sentences import FENCE, Line
+from ..types import TENTATIVE, Answer, Article, Citation, article_link
 
 if TYPE_CHECKING:
-    from ..faq.curation import ReviewGroup  # curation renders its HTML export here
+    from ..faq.curation import Published, ReviewGroup
 
 STATIC = Path(__file__).parent / "static"
-
-
-def article_link(citation: Citation) -> str:
-    spans = ",".join(f"{s}-{e}" for s, e in citation.spans)
-    return (f"/articles/{quote(citation.doc_id, safe='/')}?start={citation.start}&end={citation.end}"
-            f"{'&spans=' + spans if spans else ''}#{citation.start}-{citation.end}")
 
 
 def render_missing(message: str) -> str:
@@ -121,17 +116,17 @@ def _marked(text: str, a: int, b: int, passage: tuple[int, int] | None, quoted: 
     return "".join(out)
 
 
-def render_faq(entries: Sequence[tuple[str, str, list[Citation], str]], link: Callable[[Citation], str]) -> str:
-    """The published FAQ: (question, answer, citations, "article" or "curated") entries, the
-    articles' own first, each answer's [n] a link to its passage in the article."""
+def render_faq(entries: Sequence[Published], base_url: str = "") -> str:
+    """The published FAQ (`faq export --format html`, and the /faq page), the articles' own entries
+    first, each answer's [n] a link to its passage in the article."""
     body = []
     for source, heading in (("article", "From the articles"), ("curated", "From readers' questions")):
-        chosen = [e for e in entries if e[3] == source]
+        chosen = [e for e in entries if e.source == source]
         if chosen:
             body.append(f"<h2>{heading}</h2>")
-        for question, answer, citations, _ in chosen:
-            text = _cited(html.escape(answer), {c.n: link(c) for c in citations})
-            body.append(f'<h3 class="question">{html.escape(question)}</h3><p>{text}</p>')
+        for entry in chosen:
+            text = _cited(html.escape(entry.answer), {c.n: article_link(c, base_url) for c in entry.citations})
+            body.append(f'<h3 class="question">{html.escape(entry.question)}</h3><p>{text}</p>')
     return _page("Frequently asked questions", "\n".join(body) or "<p>No questions yet.</p>", _HOME)
 
 
