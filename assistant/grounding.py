@@ -232,7 +232,7 @@ def _swapped(claim: list[str], sentence: list[str]) -> str:
     for tag, i1, i2, j1, j2 in SequenceMatcher(a=sentence, b=claim, autojunk=False).get_opcodes():
         if tag != "replace" or i2 - i1 != j2 - j1:
             continue
-        for old, new in zip(sentence[i1:i2], claim[j1:j2]):
+        for old, new in zip(sentence[i1:i2], claim[j1:j2], strict=True):
             if swap := _swap(old, new, claim, sentence):
                 return swap
     return ""
