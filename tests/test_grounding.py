@@ -4,11 +4,10 @@ turns them round, or when they cite nothing, or a passage that does not exist.""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-import numpy as np
-
-from assistant.grounding import Claim, GroundingCheck, _Unit, _stems, claims, facts_of, hard_failure, names, negations
+from assistant.grounding import Claim, GroundingCheck, _stems, _Unit, claims, facts_of, hard_failure, names, negations
 
 QUESTION = "Why did LeCun leave Meta?"
 

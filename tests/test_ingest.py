@@ -242,7 +242,8 @@ def test_an_ingest_killed_between_going_live_and_collecting_is_collected_by_the_
     assert len(kept) == 2  # the live one and the one readers may still be on
     for kind in ("chunks", "sentences", "articles"):
         records = store.collection(kept[0].epoch, kind).get(include=["documents", "metadatas"])
-        texts = " ".join(str(d) for d in records["documents"]) + " ".join(str(m.get("text")) for m in records["metadatas"])
+        texts = " ".join(str(d) for d in records["documents"]) \
+            + " ".join(str(m.get("text")) for m in records["metadatas"])
         assert "Lyon" not in texts, kind  # no generation uses them any more
         assert "Nantes" in texts and "Braga" in texts and "Faro" in texts, kind
 
