@@ -95,8 +95,8 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
         store = _open_store(settings, rebuild, warn)
         old, previous = _previous(store, settings, rebuild, warn)
         sweep_killed(store)
-        replaced = store.uncollected() if old is not None and previous is not None else None
-        if replaced is not None:  # the ingest that made `old` live was killed before collecting
+        if old is not None and previous is not None and (replaced := store.uncollected()) is not None:
+            # the ingest that made `old` live was killed before collecting
             collect_garbage(store, old, replaced, _used(old, previous))
         stored = _stored_articles(store, old)
         found = read_articles(settings.corpus, skipped, settings.include, settings.exclude,
