@@ -1,4 +1,4 @@
-"""The grounding check (assistant/grounding.py) on claims made from real sentences: true ones it
+"""The grounding check (assistant/answering/grounding.py) on claims made from real sentences: true ones it
 must keep, and perturbed ones, no longer supported by the sentence they came from, it must reject.
 
 Three corpora, each ingested into an index of its own: the seed articles (the tuning set: `--fit`

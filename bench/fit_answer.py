@@ -1,4 +1,4 @@
-"""Fit the answerer's two models (assistant/answer.py) on the tuning questions only.
+"""Fit the answerer's two models (assistant/answering/answer.py) on the tuning questions only.
 
 The tuning questions are bench/dev-tuning.yaml, bench/tuning.yaml and the two public suites that
 were already read while tuning (evals/seeds.yaml, evals/faq.yaml): their figures are optimistic.

@@ -1,4 +1,4 @@
-"""Fit the retrieval fusion weights (assistant/retrieve.py WEIGHTS) on the tuning questions.
+"""Fit the retrieval fusion weights (assistant/answering/retrieve.py WEIGHTS) on the tuning questions.
 
 Each first turn of bench/tuning.yaml that names its sources and an answer phrase gives one ranking
 example: its positives are the chunks of an expected article that contain the phrase. The weights

@@ -22,7 +22,7 @@ from assistant.packages import normal
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-ONLY_UNDER_PYTEST = {"assistant/pytest_plugin.py"}  # the plugin is loaded by pytest, which brings pytest
+ONLY_UNDER_PYTEST = {"assistant/evals/pytest_plugin.py"}  # the plugin is loaded by pytest, which brings pytest
 
 
 def pins(requirements: list[str]) -> dict[str, str]:

@@ -3,7 +3,7 @@ judge each answer against its `expect`, and aggregate the metrics evaluators rea
 
 The same `Asker` interface (`ask(question, history) -> Answer`) covers our engine, the naive
 llama-index baseline and a remote server, so every number is computed by one code path.
-Reports (table, JSON, JUnit, Markdown) are written by `reports`; loading cases by `evalcases`.
+Reports (table, JSON, JUnit, Markdown) are written by `reports`; loading cases by `cases`.
 """
 
 from __future__ import annotations

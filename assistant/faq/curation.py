@@ -1,4 +1,4 @@
-"""The owner's FAQ workflow, from readers' ratings (feedback.py) to the curated FAQ (curated.py) and
+"""The owner's FAQ workflow, from readers' ratings (feedback.py) to the curated FAQ (answering/curated.py) and
 back out as a published FAQ and an eval suite:
 
 - review: new rated questions grouped by meaning (cosine of their MiniLM vectors at least

@@ -8,7 +8,7 @@ that opening an index loads it instead of rebuilding it (the first question cost
 - the speller's vocabulary (each word's count and usual spelling) and the cast (people.cast).
 
 Serialised as one npz of arrays plus a JSON of strings (no pickle: another machine reads it).
-This module derives and stores; retrieve.py ranks with it.
+This module derives and stores; answering/retrieve.py ranks with it.
 """
 
 from __future__ import annotations

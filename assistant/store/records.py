@@ -12,7 +12,7 @@ import numpy as np
 
 STORE_FORMAT = 4  # 3: everything in Chroma; 4: sentence records keep their terms
 LIVE = "live"
-# The state record whose version changes whenever the curated FAQ does (curated.py).
+# The state record whose version changes whenever the curated FAQ does (answering/curated.py).
 CURATED = "curated"
 PLACEHOLDER = [1.0]
 
