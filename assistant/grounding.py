@@ -53,9 +53,11 @@ _NEGATION = frozenset("not no never none nobody nothing neither nor nowhere cann
 _NOT_ONLY = frozenset("only just merely solely simply".split())
 _ONLY = "<only>"  # the scope of "not only", and a claim's word when it says "only", "just", ...
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# "one" is left out: far more often a pronoun or "a" ("one of them", "one that", "one workaround")
+# than a count, and a count it replaces ("two") is still caught.
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
+    "seventeen eighteen nineteen twenty".split()) if w != "one"}
 _NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70",
                       "eighty": "80", "ninety": "90"})
 _SCALES = frozenset("hundred thousand million billion trillion dozen half twice double triple percent".split())
@@ -332,7 +334,7 @@ def names(text: str) -> list[str]:
         word = re.sub(r"['’]s$", "", match.group()).rstrip(".")
         first = not text[:match.start()].strip() or re.search(r"[.!?:\"“(]\s*$", text[:match.start()])
         if word == "I" or _CALENDAR.fullmatch(word) or word.lower() in _NUMBER_WORDS \
-                or (first and english_word(word.lower())):
+                or (first and (english_word(word.lower()) or english_word(word.lower().removesuffix("s")))):
             continue
         found.append(word)
     return found
