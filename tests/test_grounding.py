@@ -56,6 +56,11 @@ def test_facts_names_and_negations_are_read_as_a_reader_would() -> None:
      "an opposite"),
     ("You can create a new class with a new method.", "You can create an old class with a new method.",
      "an opposite"),
+    ("If all items compare equal, the sequences are equal.",
+     "If all items compare unequal, the sequences are equal.", "an opposite"),  # a negating prefix
+    ("Remove the item and return it.", "Remove the item or return it.", "an opposite"),
+    # a negation's scope ends where the next begins
+    ("Such methods have no return value.", "Such methods have not no return value.", "polarity"),
     # "not only X" says X; it is "only" that is denied
     ("LeCun is not only a scientist but also a key figure.", "LeCun is only a scientist.", "polarity"),
     ("LeCun is merely a scientist.", "LeCun is not merely a scientist.", "polarity"),

@@ -53,9 +53,11 @@ _NEGATION = frozenset("not no never none nobody nothing neither nor nowhere cann
 _NOT_ONLY = frozenset("only just merely solely simply".split())
 _ONLY = "<only>"  # the scope of "not only", and a claim's word when it says "only", "just", ...
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# "one" is left out: far more often a pronoun or "a" ("one of them", "one that", "one workaround")
+# than a count, and a count it replaces ("two") is still caught.
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
+    "seventeen eighteen nineteen twenty".split()) if w != "one"}
 _NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70",
                       "eighty": "80", "ninety": "90"})
 _SCALES = frozenset("hundred thousand million billion trillion dozen half twice double triple percent".split())
@@ -130,17 +132,21 @@ class GroundingCheck:
             return Verdict(claim, False, why=f"it cites a passage that does not exist ({claim.cites[0]})")
         vectors, tokens = self.embedder.embed_tokens([claim.text])
         words = _claim_words(claim.text, tokens[0].vectors, tokens[0].spans)
-        failures = []
-        for n in cited:
-            chunk, sentence_ids = passages[n - 1]
-            for unit in self._units(sentence_ids):
-                why = _unsupported(claim.text, vectors[0], words, unit, chunk.title)
-                if not why:
-                    return Verdict(claim, True, n, [unit.span])
-                failures.append(why)
-        if not failures:
+        # Closest in meaning first: the sentence a claim was made from decides, and when it says nearly
+        # the same and is contradicted (a number, a name, a negation, an opposite), a less similar
+        # sentence of the passage does not outvote it.
+        units = sorted(((n, chunk.title, unit) for n in cited for chunk, ids in [passages[n - 1]]
+                        for unit in self._units(ids)), key=lambda u: -float(vectors[0] @ u[2].vector))
+        for n, title, unit in units:
+            if _lacks(vectors[0], words, unit):
+                continue
+            if why := hard_failure(claim.text, unit, title):
+                return Verdict(claim, False, why=why)
+            return Verdict(claim, True, n, [unit.span])
+        if not units:
             return Verdict(claim, False, why="the passage it cites has no sentence to check it against")
-        return Verdict(claim, False, why=min(failures, key=lambda why: _FAILURE_ORDER.index(why.split(":")[0])))
+        _, title, closest = units[0]  # no sentence says about the same: what the closest one lacks
+        return Verdict(claim, False, why=hard_failure(claim.text, closest, title) or _lacks(vectors[0], words, closest))
 
     def audit(self, answer: Answer, retrieval: Retrieval) -> list[str]:
         """The sentences of `answer` that fail when checked again, from scratch, against the
@@ -164,10 +170,6 @@ class GroundingCheck:
                 if not _INSTRUCTION.search(record.text)]
 
 
-# When no unit supports a claim, the reason given is the first of these any unit failed on.
-_FAILURE_ORDER = ["a word", "meaning", "an opposite", "polarity", "a number", "a name"]
-
-
 @dataclass(frozen=True)
 class _Word:
     term: str  # its stem
@@ -189,10 +191,8 @@ def _claim_words(text: str, vectors: np.ndarray, spans: np.ndarray) -> list[_Wor
     return words
 
 
-def _unsupported(claim: str, vector: np.ndarray, words: list[_Word], unit: _Unit, title: str) -> str:
-    """What keeps `unit` from supporting the claim, or "" when nothing does."""
-    if why := hard_failure(claim, unit, title):
-        return why
+def _lacks(vector: np.ndarray, words: list[_Word], unit: _Unit) -> str:
+    """Why `unit` does not say about the same as the claim, or "" when it does."""
     dense, align, worst = meaning_scores(vector, words, unit)
     if dense < DENSE_MIN or align < ALIGN_MIN:
         return "meaning: no sentence of the passage it cites says this"
@@ -229,29 +229,31 @@ def hard_failure(claim: str, unit: _Unit, title: str) -> str:
 def _swapped(claim: list[str], sentence: list[str]) -> str:
     """A word the claim puts in the place of one of the sentence's (a run of words replaced by as
     many, their neighbours the same) that turns it round: "new/old", or ""."""
-    for tag, i1, i2, j1, j2 in SequenceMatcher(a=sentence, b=claim, autojunk=False).get_opcodes():
+    stems = [stem(w) for w in claim], [stem(w) for w in sentence]
+    for tag, i1, i2, j1, j2 in SequenceMatcher(a=stems[1], b=stems[0], autojunk=False).get_opcodes():
         if tag != "replace" or i2 - i1 != j2 - j1:
             continue
-        for old, new in zip(sentence[i1:i2], claim[j1:j2], strict=True):
-            if swap := _swap(old, new, claim, sentence):
-                return swap
+        for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
+            if _swap(sentence[i], claim[j], *stems):
+                return f"{claim[j]}/{sentence[i]}"
     return ""
 
 
-def _swap(old: str, new: str, claim: list[str], sentence: list[str]) -> str:
-    """`new` in the place of `old` is its opposite, or a content word the sentence uses elsewhere
-    and the claim now once more ("added or removed" -> "removed or removed")."""
-    if any(_opposite(a, b) or b in opposites("opposites.txt").get(a, ()) for a in _lemmas(new) for b in _lemmas(old)):
-        return f"{new}/{old}"
-    if new not in STOPWORDS and old not in STOPWORDS and 0 < sentence.count(new) < claim.count(new) \
-            and claim.count(old) < sentence.count(old):
-        return f"{new}/{old}"
-    return ""
+def _swap(old: str, new: str, claimed: list[str], said: list[str]) -> bool:
+    """`new` in the place of `old` is its opposite ("named" for "unnamed" too), or a content word
+    the sentence uses elsewhere and the claim now once more ("added or removed" -> "removed or
+    removed"); `claimed` and `said` are the claim's and the sentence's stems."""
+    a, b = stem(new), stem(old)
+    if _opposite(new, old) or any(_opposite(x, y) or y in opposites("opposites.txt").get(x, ())
+                                  for x in _lemmas(a) for y in _lemmas(b)):
+        return True
+    return a not in STOPWORDS and b not in STOPWORDS and 0 < said.count(a) < claimed.count(a) \
+        and claimed.count(b) < said.count(b)
 
 
 def _sequence(text: str) -> list[str]:
-    """Its words' stems in order, stopwords too."""
-    return [stem(w) for w in WORD.findall(text.lower().replace("’", "'"))]
+    """Its words in order, lowercase, stopwords too."""
+    return WORD.findall(text.lower().replace("’", "'"))
 
 
 _NEGATING_PREFIX = re.compile(r"(un|in|im|il|ir|non|dis|anti)-?")
@@ -279,17 +281,26 @@ def _stems(text: str) -> set[str]:
 
 
 def negations(text: str) -> list[set[str]]:
-    """Each negation's scope: the stems of the (up to) two content words after it."""
+    """Each negation's scope: the stems of the (up to) two content words after it, before the next negation."""
     words = WORD.findall(text.lower().replace("’", "'"))
     scopes = []
     for i, word in enumerate(words):
         if word == "not" and _NOT_ONLY.intersection(words[i + 1:i + 3]):  # "not only", "not rely solely"
             scopes.append({_ONLY})  # "not only X but Y" says X: it is "only" that is denied
             continue
-        if word in _NEGATION or word.endswith("n't"):
-            after = [stem(w) for w in words[i + 1:] if w not in STOPWORDS and w not in _NEGATION][:2]
+        if _negates(word):
+            after: list[str] = []
+            for following in words[i + 1:]:
+                if _negates(following) or len(after) == 2:
+                    break  # a negation's scope ends where another's begins: "not no consensus"
+                if following not in STOPWORDS:
+                    after.append(stem(following))
             scopes.append(set(after) or {"<end>"})
     return scopes
+
+
+def _negates(word: str) -> bool:
+    return word in _NEGATION or word.endswith("n't")
 
 
 def _lemmas(word: str) -> set[str]:
@@ -323,7 +334,7 @@ def names(text: str) -> list[str]:
         word = re.sub(r"['’]s$", "", match.group()).rstrip(".")
         first = not text[:match.start()].strip() or re.search(r"[.!?:\"“(]\s*$", text[:match.start()])
         if word == "I" or _CALENDAR.fullmatch(word) or word.lower() in _NUMBER_WORDS \
-                or (first and english_word(word.lower())):
+                or (first and (english_word(word.lower()) or english_word(word.lower().removesuffix("s")))):
             continue
         found.append(word)
     return found
