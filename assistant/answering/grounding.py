@@ -49,7 +49,8 @@ _CITES = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 # Citation marks written after a sentence's full stop belong to that sentence: "... Paris. [2] The".
 _MARKS_AFTER_STOP = re.compile(r"([.!?][\"”’')]*)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"”’')]*\s+(?=[\"“‘'(]?[A-Z0-9])")
-_NEGATION = frozenset("not no never none nobody nothing neither nor nowhere cannot without".split())
+_NEGATION = frozenset("not no non never none nobody nothing neither nor nowhere cannot without".split())
+_IF_NOT = re.compile(r"\bif not\b(?=\s*[,;:.])")
 _NOT_ONLY = frozenset("only just merely solely simply".split())
 _ONLY = "<only>"  # the scope of "not only", and a claim's word when it says "only", "just", ...
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -211,8 +212,11 @@ def hard_failure(claim: str, unit: _Unit, title: str) -> str:
     said_scopes, cited = negations(claim), negations(unit.text)
     claimed = _stems(claim)
     claimed |= {_ONLY} if claimed & {stem(w) for w in _NOT_ONLY} else set()
-    if any(not any(scope & other for other in cited) for scope in said_scopes) \
-            or any(scope <= claimed and not any(scope & other for other in said_scopes) for scope in cited):
+    # As many negations, over other words, is a negation said another way ("not affected" for "has
+    # no impact"); one more or one fewer is a flip, whatever it bears on.
+    if len(said_scopes) != len(cited) and (
+            any(not any(scope & other for other in cited) for scope in said_scopes)
+            or any(scope <= claimed and not any(scope & other for other in said_scopes) for scope in cited)):
         return "polarity: it negates what the sentence it cites affirms, or the other way round"
     said = {lemma for word in claimed for lemma in _lemmas(word)}
     present = {lemma for word in unit.words for lemma in _lemmas(word)}
@@ -282,7 +286,8 @@ def _stems(text: str) -> set[str]:
 
 def negations(text: str) -> list[set[str]]:
     """Each negation's scope: the stems of the (up to) two content words after it, before the next negation."""
-    words = WORD.findall(text.lower().replace("’", "'"))
+    # "If not, ..." is "Otherwise, ...": it negates nothing in the sentence
+    words = WORD.findall(_IF_NOT.sub("otherwise", text.lower().replace("’", "'")))
     scopes = []
     for i, word in enumerate(words):
         if word == "not" and _NOT_ONLY.intersection(words[i + 1:i + 3]):  # "not only", "not rely solely"
