@@ -57,7 +57,8 @@ def test_facts_names_and_negations_are_read_as_a_reader_would() -> None:
     ("You can create a new class with a new method.", "You can create an old class with a new method.",
      "an opposite"),
     ("If all items compare equal, the sequences are equal.",
-     "If all items compare unequal, the sequences are equal.", "an opposite"),  # a negating prefix
+     "If all items compare unequal, the sequences are equal.", "polarity"),  # "unequal" is "not equal"
+    ("Its behaviour is unaffected by the change.", "The change does not affect its behaviour.", ""),
     ("Remove the item and return it.", "Remove the item or return it.", "an opposite"),
     # a negation's scope ends where the next begins
     ("Such methods have no return value.", "Such methods have not no return value.", "polarity"),

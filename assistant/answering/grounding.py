@@ -218,10 +218,12 @@ def hard_failure(claim: str, unit: _Unit, title: str) -> str:
             any(not any(scope & other for other in cited) for scope in said_scopes)
             or any(scope <= claimed and not any(scope & other for other in said_scopes) for scope in cited)):
         return "polarity: it negates what the sentence it cites affirms, or the other way round"
+    # Negations are the polarity test's: "no longer" for "not ... any more", or "unaffected" for "does
+    # not affect", is no opposite.
+    negating = _NEGATION | {stem(w) for w in WORD.findall(f"{claim} {unit.text}".lower()) if _unprefixed(w)}
     said = {lemma for word in claimed for lemma in _lemmas(word)}
-    present = {lemma for word in unit.words for lemma in _lemmas(word)}
-    # Negation words are the polarity test's: "no longer" for "not ... any more" is no opposite.
-    added = {lemma for word in claimed - unit.words - _NEGATION for lemma in _lemmas(word)}
+    present = {lemma for word in unit.words - negating for lemma in _lemmas(word)}
+    added = {lemma for word in claimed - unit.words - negating for lemma in _lemmas(word)}
     # A word the claim puts where the sentence has its opposite (and the claim does not).
     if opposite := next((f"{a}/{b}" for a in sorted(added) for b in present - said if _opposite(a, b)), ""):
         return f"an opposite: '{opposite}' turns round what the sentence it cites says"
@@ -248,6 +250,8 @@ def _swap(old: str, new: str, claimed: list[str], said: list[str]) -> bool:
     the sentence uses elsewhere and the claim now once more ("added or removed" -> "removed or
     removed"); `claimed` and `said` are the claim's and the sentence's stems."""
     a, b = stem(new), stem(old)
+    if claimed.count(a) <= said.count(a) and claimed.count(b) >= said.count(b):
+        return False  # both words are in both, as often: a reordering, not a swap
     if _opposite(new, old) or any(_opposite(x, y) or y in opposites("opposites.txt").get(x, ())
                                   for x in _lemmas(a) for y in _lemmas(b)):
         return True
@@ -293,6 +297,9 @@ def negations(text: str) -> list[set[str]]:
         if word == "not" and _NOT_ONLY.intersection(words[i + 1:i + 3]):  # "not only", "not rely solely"
             scopes.append({_ONLY})  # "not only X but Y" says X: it is "only" that is denied
             continue
+        if base := _unprefixed(word):
+            scopes.append({stem(base)})  # "unaffected" is "not affected"
+            continue
         if _negates(word):
             after: list[str] = []
             for following in words[i + 1:]:
@@ -302,6 +309,11 @@ def negations(text: str) -> list[set[str]]:
                     after.append(stem(following))
             scopes.append(set(after) or {"<end>"})
     return scopes
+
+
+def _unprefixed(word: str) -> str:
+    """The word an "un-" word negates ("unaffected" -> "affected"), or ""."""
+    return word[2:] if word.startswith("un") and word != "unless" and len(word) >= 6 and english_word(word[2:]) else ""
 
 
 def _negates(word: str) -> bool:
