@@ -60,6 +60,11 @@ def test_facts_names_and_negations_are_read_as_a_reader_would() -> None:
      "If all items compare unequal, the sequences are equal.", "polarity"),  # "unequal" is "not equal"
     ("Its behaviour is unaffected by the change.", "The change does not affect its behaviour.", ""),
     ("Remove the item and return it.", "Remove the item or return it.", "an opposite"),
+    # two words of the sentence trading places is a swap; the same words said in another order is not
+    ("If it succeeds, it returns the text, otherwise it raises an error.",
+     "If it succeeds, it raises the text, otherwise it returns an error.", "an opposite"),
+    ("If the option existed to be removed, return True; otherwise return False.",
+     "It returns True if the option existed and was removed, and False otherwise.", ""),
     # a negation's scope ends where the next begins
     ("Such methods have no return value.", "Such methods have not no return value.", "polarity"),
     # "not only X" says X; it is "only" that is denied

@@ -250,8 +250,9 @@ def _swap(old: str, new: str, claimed: list[str], said: list[str]) -> bool:
     the sentence uses elsewhere and the claim now once more ("added or removed" -> "removed or
     removed"); `claimed` and `said` are the claim's and the sentence's stems."""
     a, b = stem(new), stem(old)
-    if claimed.count(a) <= said.count(a) and claimed.count(b) >= said.count(b):
-        return False  # both words are in both, as often: a reordering, not a swap
+    if claimed.count(a) <= said.count(a) and claimed.count(b) >= said.count(b) \
+            and (claimed.index(a) < claimed.index(b)) == (said.index(a) < said.index(b)):
+        return False  # both words in both, as often and in the same order: a reordering, not a swap
     if _opposite(new, old) or any(_opposite(x, y) or y in opposites("opposites.txt").get(x, ())
                                   for x in _lemmas(a) for y in _lemmas(b)):
         return True
