@@ -128,8 +128,11 @@ class Store:
 
     def curated_changed(self) -> None:
         """Record that the curated FAQ changed, so that every reader of this store looks again."""
-        self.state.upsert(ids=[CURATED], embeddings=[PLACEHOLDER],
-                          metadatas=[{"kind": CURATED, "version": str(time.time_ns())}])
+        self.put_state([CURATED], [{"kind": CURATED, "version": str(time.time_ns())}])
+
+    def put_state(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
+        """Write state records (an upsert merges metadata: a key is emptied, never dropped)."""
+        self.state.upsert(ids=ids, embeddings=[PLACEHOLDER] * len(ids), metadatas=metadatas)
 
     def manifest(self, generation: str) -> Manifest:
         got = self._state_get([f"generation:{generation}"])

@@ -32,7 +32,7 @@ class IndexWriter:
         self._collections = {kind: store.collection(epoch, kind, create=True)
                              for kind in ("chunks", "sentences", "articles")}
         # Written first, so that a killed ingest's records can be found and swept.
-        self._put_state([f"generation:{generation}"],
+        self.store.put_state([f"generation:{generation}"],
                         [{"kind": "generation", "generation": generation, "epoch": epoch, "status": "writing"}])
 
     def existing(self, kind: str, ids: Sequence[str]) -> set[str]:
@@ -87,16 +87,13 @@ class IndexWriter:
         parts = [data[i:i + _PART_CHARS] for i in range(0, len(data), _PART_CHARS)] or [""]
         manifest.lexicon_parts = len(parts)
         for i, part in enumerate(parts):
-            self._put_state([f"lexicon:{self.generation}:{i}"],
+            self.store.put_state([f"lexicon:{self.generation}:{i}"],
                             [{"kind": "lexicon", "generation": self.generation, "data": part}])
-        self._put_state([f"generation:{self.generation}"],
+        self.store.put_state([f"generation:{self.generation}"],
                         [{"kind": "generation", "generation": self.generation, "epoch": self.epoch,
                           "status": "done", "manifest": manifest.to_json()}])
-        self._put_state([LIVE], [{"kind": "live", "generation": self.generation,
+        self.store.put_state([LIVE], [{"kind": "live", "generation": self.generation,
                                   "collect": replaces.generation if replaces is not None else ""}])
-
-    def _put_state(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
-        self.store.state.upsert(ids=ids, embeddings=[PLACEHOLDER] * len(ids), metadatas=metadatas)
 
 
 def sweep_killed(store: Store) -> None:
@@ -126,9 +123,8 @@ def collect_garbage(store: Store, live: Manifest, previous: Manifest | None, use
             for start in range(0, len(gone), 2000):
                 store.collection(live.epoch, kind).delete(ids=gone[start:start + 2000])
     store.drop_epochs(keep={live.epoch} | ({previous.epoch} if previous else set()))
-    # Done: no ingest needs to collect for `live` again (an upsert merges, so the key is emptied).
-    store.state.upsert(ids=[LIVE], embeddings=[PLACEHOLDER],
-                       metadatas=[{"kind": "live", "generation": live.generation, "collect": ""}])
+    # Done: no ingest needs to collect for `live` again.
+    store.put_state([LIVE], [{"kind": "live", "generation": live.generation, "collect": ""}])
 
 
 def _batches(rows: list[Any], size: Any) -> Iterator[list[Any]]:
