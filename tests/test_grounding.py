@@ -18,6 +18,7 @@ from assistant.answering.grounding import (
     names,
     negations,
 )
+from assistant.text.contrasts import contrasts, opposed
 
 QUESTION = "Why did LeCun leave Meta?"
 
@@ -80,7 +81,20 @@ def test_facts_names_and_negations_are_read_as_a_reader_would() -> None:
 def test_the_facts_polarity_and_opposites_tests_read_sentences_as_a_reader_would(
         sentence: str, claim: str, why: str) -> None:
     unit = _Unit((0, len(sentence)), sentence, set(), _stems(sentence), np.zeros(1), np.zeros((0, 1)))
-    assert hard_failure(claim, unit, "").split(":")[0] == why
+    assert hard_failure(claim, unit, "", {}).split(":")[0] == why
+
+
+@pytest.mark.parametrize(("claim", "why"), [
+    ("Return True if path is an existing directory.", "an opposite"),  # put in the place of "file"
+    ("Return True if path names a file that exists.", ""),
+    ("Return True if path is an existing file or directory.", ""),  # adds it, in no word's place
+])
+def test_a_word_the_site_sets_against_the_sentences_put_in_its_place_turns_the_claim_round(
+        claim: str, why: str) -> None:
+    sentence = "Return True if path is an existing file."
+    unit = _Unit((0, len(sentence)), sentence, set(), _stems(sentence), np.zeros(1), np.zeros((0, 1)))
+    assert hard_failure(claim, unit, "", opposed([("directori", "file")])).split(":")[0] == why
+    assert hard_failure(claim, unit, "", {}) == ""  # no site pair, nothing to turn round
 
 
 def test_a_claim_the_sentence_says_is_kept_with_the_sentences_exact_place(judged, seed_assistant) -> None:
@@ -114,3 +128,10 @@ def test_a_claim_citing_nothing_or_a_passage_that_does_not_exist_is_rejected(jud
     assert verdict(true, ()).why == "it cites no passage"
     assert "does not exist" in verdict(true, (len(retrieval.passages) + 1,)).why
     assert "does not exist" in verdict(true, (0,)).why
+
+
+def test_a_site_sets_words_against_each_other_once_in_a_strong_pattern_or_twice_joined_by_or() -> None:
+    texts = ["Pass either a file or a directory.", "Use processes rather than threads.",
+             "Open it for read or write.", "The read/write mode.", "Give a mapping or dictionary.",
+             "Give an int or integer, twice: an int or integer."]
+    assert contrasts(texts) == [("directori", "file"), ("process", "thread"), ("read", "write")]

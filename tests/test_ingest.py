@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -152,6 +153,28 @@ def test_an_index_of_an_older_format_is_rebuilt_by_the_next_ingest(tmp_path: Pat
     with pytest.raises(IndexMismatchError, match="older version of the assistant: run `assistant ingest --rebuild`"):
         Assistant.open(settings)
     assert ingest(settings).changed == 2
+
+
+def test_a_lexicon_saved_before_it_had_the_sites_contrasts_is_built_again_without_embedding(
+        tmp_path: Path, corpus: Path) -> None:
+    (corpus / "gamma.txt").write_text("Gamma article.\n\nOwls hunt either mice or voles.\n", encoding="utf-8")
+    settings = settings_for(tmp_path, corpus)
+    first = ingest(settings)
+    assert Assistant.open(settings).index.lexicon.contrasts == ["mice vole"]
+    # Rewrite the live lexicon as a version without contrasts saved it (no "contrasts" key).
+    store = Store.open(settings, create=False)
+    manifest = live(settings)
+    lexicon = store.lexicon(manifest)
+    lexicon.contrasts = None
+    data = base64.b64encode(lexicon.to_bytes()).decode("ascii")
+    assert len(data) < 4_000_000  # one part
+    store.put_state([f"lexicon:{manifest.generation}:0"],
+                    [{"kind": "lexicon", "generation": manifest.generation, "data": data}])
+    assert Assistant.open(settings).index.lexicon.contrasts is None
+    again = ingest(settings)
+    assert again.generation != first.generation and (again.changed, again.chunks_added) == (0, 0)
+    assert Assistant.open(settings).index.lexicon.contrasts == ["mice vole"]
+    assert ingest(settings).generation == again.generation  # and then nothing more to do
 
 
 def test_missing_damaged_and_empty_inputs_give_clear_errors(tmp_path: Path, corpus: Path) -> None:

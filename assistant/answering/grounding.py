@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from importlib import resources
@@ -36,6 +37,7 @@ import numpy as np
 
 from ..store.embeddings import Embedder
 from ..store.reader import IndexReader
+from ..text.contrasts import opposed
 from ..text.terms import STOPWORDS, WORD, stem
 from ..types import Answer, Chunk
 from .retrieve import Retrieval, english_word
@@ -141,13 +143,14 @@ class GroundingCheck:
         for n, title, unit in units:
             if _lacks(vectors[0], words, unit):
                 continue
-            if why := hard_failure(claim.text, unit, title):
+            if why := hard_failure(claim.text, unit, title, self.index.lexicon.contrast):
                 return Verdict(claim, False, why=why)
             return Verdict(claim, True, n, [unit.span])
         if not units:
             return Verdict(claim, False, why="the passage it cites has no sentence to check it against")
         _, title, closest = units[0]  # no sentence says about the same: what the closest one lacks
-        return Verdict(claim, False, why=hard_failure(claim.text, closest, title) or _lacks(vectors[0], words, closest))
+        return Verdict(claim, False, why=hard_failure(claim.text, closest, title, self.index.lexicon.contrast)
+                       or _lacks(vectors[0], words, closest))
 
     def audit(self, answer: Answer, retrieval: Retrieval) -> list[str]:
         """The sentences of `answer` that fail when checked again, from scratch, against the
@@ -202,8 +205,9 @@ def _lacks(vector: np.ndarray, words: list[_Word], unit: _Unit) -> str:
     return ""
 
 
-def hard_failure(claim: str, unit: _Unit, title: str) -> str:
-    """The facts, polarity and opposites tests: what fails, or ""."""
+def hard_failure(claim: str, unit: _Unit, title: str, contrast: Mapping[str, set[str]]) -> str:
+    """The facts, polarity and opposites tests: what fails, or "". `contrast` holds the stems the
+    site sets against each other (text/contrasts.py), opposites where one is put in the other's place."""
     missing = [n for n in names(claim) if not re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", f"{title}\n{unit.text}")]
     if missing:
         return f"a name: '{missing[0]}' is not in the sentence it cites"
@@ -227,12 +231,12 @@ def hard_failure(claim: str, unit: _Unit, title: str) -> str:
     # A word the claim puts where the sentence has its opposite (and the claim does not).
     if opposite := next((f"{a}/{b}" for a in sorted(added) for b in present - said if _opposite(a, b)), ""):
         return f"an opposite: '{opposite}' turns round what the sentence it cites says"
-    if swap := _swapped(_sequence(claim), _sequence(unit.text)):
+    if swap := _swapped(_sequence(claim), _sequence(unit.text), contrast):
         return f"an opposite: '{swap}' turns round what the sentence it cites says"
     return ""
 
 
-def _swapped(claim: list[str], sentence: list[str]) -> str:
+def _swapped(claim: list[str], sentence: list[str], contrast: Mapping[str, set[str]]) -> str:
     """A word the claim puts in the place of one of the sentence's (a run of words replaced by as
     many, their neighbours the same) that turns it round: "new/old", or ""."""
     stems = [stem(w) for w in claim], [stem(w) for w in sentence]
@@ -240,13 +244,14 @@ def _swapped(claim: list[str], sentence: list[str]) -> str:
         if tag != "replace" or i2 - i1 != j2 - j1:
             continue
         for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
-            if _swap(sentence[i], claim[j], *stems):
+            if _swap(sentence[i], claim[j], *stems, contrast):
                 return f"{claim[j]}/{sentence[i]}"
     return ""
 
 
-def _swap(old: str, new: str, claimed: list[str], said: list[str]) -> bool:
-    """`new` in the place of `old` is its opposite ("named" for "unnamed" too), or a content word
+def _swap(old: str, new: str, claimed: list[str], said: list[str], contrast: Mapping[str, set[str]]) -> bool:
+    """`new` in the place of `old` is its opposite ("named" for "unnamed" too, "directory" for
+    "file" where the site sets the two against each other), or a content word
     the sentence uses elsewhere and the claim now once more ("added or removed" -> "removed or
     removed"); `claimed` and `said` are the claim's and the sentence's stems."""
     a, b = stem(new), stem(old)
@@ -254,7 +259,7 @@ def _swap(old: str, new: str, claimed: list[str], said: list[str]) -> bool:
             and (claimed.index(a) < claimed.index(b)) == (said.index(a) < said.index(b)):
         return False  # both words in both, as often and in the same order: a reordering, not a swap
     if _opposite(new, old) or any(_opposite(x, y) or y in opposites("opposites.txt").get(x, ())
-                                  for x in _lemmas(a) for y in _lemmas(b)):
+                                  or y in contrast.get(x, ()) for x in _lemmas(a) for y in _lemmas(b)):
         return True
     return a not in STOPWORDS and b not in STOPWORDS and 0 < said.count(a) < claimed.count(a) \
         and claimed.count(b) < said.count(b)
@@ -361,12 +366,6 @@ def names(text: str) -> list[str]:
 @functools.lru_cache(maxsize=2)
 def opposites(name: str) -> dict[str, set[str]]:
     """Each word's opposites in `data/{name}`, both as stems: 'increas' -> {'decreas'}."""
-    pairs: dict[str, set[str]] = {}
     text = resources.files("assistant").joinpath(f"data/{name}").read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            a, b = (stem(w) for w in line.split())
-            if a != b:
-                pairs.setdefault(a, set()).add(b)
-                pairs.setdefault(b, set()).add(a)
-    return pairs
+    return opposed(tuple(stem(w) for w in line.split()) for line in text.splitlines()
+                   if line and not line.startswith("#"))

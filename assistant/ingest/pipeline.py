@@ -111,7 +111,8 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
         report.files = len(articles)
         report.changed = len(articles) - len(kept_docs)
         report.removed_files = len(set(old.files) - {a.doc_id for a in articles}) if old else 0
-        if old and previous is not None and report.changed == 0 and report.removed_files == 0:
+        if old and previous is not None and previous.contrasts is not None \
+                and report.changed == 0 and report.removed_files == 0:
             report.chunks_kept = sum(len(e.chunk_ids) for e in old.files.values())
             report.generation = old.generation
             report.faq_units = _faq_units(previous)

@@ -5,7 +5,8 @@ that opening an index loads it instead of rebuilding it (the first question cost
   sentences each chunk holds; not their texts or vectors, which stay in their Chroma records;
 - term postings (which chunks use each term, how often), from which BM25 and coverage are summed
   over the question's terms alone, never over every chunk;
-- the speller's vocabulary (each word's count and usual spelling) and the cast (people.cast).
+- the speller's vocabulary (each word's count and usual spelling), the cast (people.cast) and the
+  words the site sets against each other (contrasts.contrasts, which the grounding check reads).
 
 Serialised as one npz of arrays plus a JSON of strings (no pickle: another machine reads it).
 This module derives and stores; answering/retrieve.py ranks with it.
@@ -24,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..text.contrasts import contrasts, opposed
 from ..text.people import Cast, cast
 from ..text.terms import terms
 from ..types import Article, Chunk
@@ -71,8 +73,12 @@ class Lexicon:
     forms: list[str]  # the same words as written ("LeCun", "lecun")
     form_counts: np.ndarray  # int64
     cast: Cast
+    # "directori file": two stems the articles set against each other; None in a lexicon saved
+    # before it had them (the next ingest builds it again)
+    contrasts: list[str] | None
 
     def __post_init__(self) -> None:
+        self.contrast = opposed(tuple(pair.split()) for pair in self.contrasts or ())
         self.term_index = {t: i for i, t in enumerate(self.vocabulary)}
         self.word_count = dict(zip(self.words, self.word_counts.tolist(), strict=True))
         self.form_count = dict(zip(self.forms, self.form_counts.tolist(), strict=True))
@@ -130,7 +136,7 @@ class Lexicon:
         strings = {"doc_ids": self.doc_ids, "doc_titles": self.doc_titles, "chunk_ids": self.chunk_ids,
                    "chunk_section": self.chunk_section, "sentence_ids": self.sentence_ids,
                    "vocabulary": self.vocabulary, "words": self.words, "forms": self.forms,
-                   "subject": self.cast.subject, "people": sorted(self.cast.people)}
+                   "subject": self.cast.subject, "people": sorted(self.cast.people), "contrasts": self.contrasts}
         arrays = {name: getattr(self, name) for name in _ARRAYS}
         buffer = io.BytesIO()
         np.savez_compressed(buffer, strings=np.frombuffer(json.dumps(strings).encode(), dtype=np.uint8), **arrays)
@@ -140,6 +146,7 @@ class Lexicon:
     def from_bytes(cls, data: bytes) -> Lexicon:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             strings = json.loads(npz["strings"].tobytes().decode())
+            strings.setdefault("contrasts", None)
             arrays = {name: npz[name] for name in _ARRAYS}
         who = Cast(strings.pop("subject"), frozenset(strings.pop("people")))
         return cls(**strings, **arrays, cast=who)
@@ -218,6 +225,7 @@ def build_lexicon(articles: Sequence[Article], fresh: Mapping[str, tuple[Sequenc
         forms=sorted(forms),
         form_counts=np.array([forms[w] for w in sorted(forms)], dtype=np.int64),
         cast=cast(a.text for a in articles),
+        contrasts=[f"{a} {b}" for a, b in contrasts(a.text for a in articles)],
     )
 
 

@@ -1,0 +1,58 @@
+"""The words a site sets against each other: "a file or directory", "whether the lock is
+acquired or released", "processes rather than threads", "read/write". Read from the article texts
+by pattern at ingest and saved with the lexicon, so that the grounding check knows a site's own
+alternatives (a claim that says "directory" where its sentence says "file" is turned round) as it
+knows WordNet's antonyms. No model; a rule of thumb, not a parser.
+
+A pair set against each other once in a strong pattern ("either X or Y", "whether X or Y",
+"X rather than Y", "X instead of Y", "X as opposed to Y", "X versus Y") counts; a pair only
+joined by "or" or a slash must be so joined twice, since a single "or" often glosses ("a mapping
+or dictionary").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from .terms import STOPWORDS, stem
+
+_WORD = r"([A-Za-z][a-z]{2,})"
+_DETERMINER = r"(?:the |a |an )?"
+_STRONG = (re.compile(rf"\b(?:either|whether) {_DETERMINER}{_WORD} or {_DETERMINER}{_WORD}\b", re.IGNORECASE),
+           re.compile(rf"\b{_WORD},? (?:rather than|instead of|as opposed to|versus|vs\.?) {_DETERMINER}{_WORD}\b"))
+_WEAK = (re.compile(rf"\b{_WORD} or {_DETERMINER}{_WORD}\b"),
+         re.compile(rf"(?<![/\w.]){_WORD}/{_WORD}(?![/\w])"))  # "read/write", not a path's "usr/lib"
+WEAK_MIN = 2
+
+
+def contrasts(texts: Iterable[str]) -> list[tuple[str, str]]:
+    """The stem pairs the texts set against each other, each once, in order: ("directori", "file")."""
+    strong: Counter[tuple[str, str]] = Counter()
+    weak: Counter[tuple[str, str]] = Counter()
+    for text in texts:
+        for patterns, counts in ((_STRONG, strong), (_WEAK, weak)):
+            for pattern in patterns:
+                counts.update(pair for x, y in pattern.findall(text) if (pair := _pair(x, y)))
+    return sorted(set(strong) | {pair for pair, n in weak.items() if n >= WEAK_MIN})
+
+
+def _pair(x: str, y: str) -> tuple[str, str] | None:
+    """The two words' stems in order, or None when either is a stopword or one stem begins the
+    other ("int or integer", "read or readable": a word and its own longer form)."""
+    x, y = x.lower(), y.lower()
+    if x in STOPWORDS or y in STOPWORDS:
+        return None
+    a, b = sorted((stem(x), stem(y)))
+    return None if a.startswith(b) or b.startswith(a) else (a, b)
+
+
+def opposed(pairs: Iterable[Sequence[str]]) -> dict[str, set[str]]:
+    """Each word of the pairs with the words it is set against, both ways: "file" -> {"directori"}."""
+    found: dict[str, set[str]] = {}
+    for a, b in pairs:
+        if a != b:
+            found.setdefault(a, set()).add(b)
+            found.setdefault(b, set()).add(a)
+    return found
