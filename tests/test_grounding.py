@@ -77,6 +77,13 @@ def test_facts_names_and_negations_are_read_as_a_reader_would() -> None:
     # "no longer" for "not ... any more" is the same polarity, not an opposite
     ("He has said that he is not interested in LLMs any more.", "He says he is no longer interested in LLMs.", ""),
     ("Dates are written after the title.", "Dates are written after the title, not before it.", "polarity"),
+    # "unable" for "not able" is a negation said another way; "unable" for "able" is a flip
+    ("Such programs may not be able to read it.", "Such programs may be unable to read it.", ""),
+    ("Such programs may be able to read it.", "Such programs may be unable to read it.", "polarity"),
+    # a word the sentence uses elsewhere repeated in another's place ("added or removed" -> "removed
+    # or removed") is an echo only as written: "marked" does not echo "MARK"
+    ("Items can be added or removed.", "Items can be removed or removed.", "an opposite"),
+    ("Levels, indicated by MARK opcodes, are indented.", "Levels, marked by MARK opcodes, are indented.", ""),
 ])
 def test_the_facts_polarity_and_opposites_tests_read_sentences_as_a_reader_would(
         sentence: str, claim: str, why: str) -> None:

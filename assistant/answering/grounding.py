@@ -14,8 +14,9 @@ one hides the other's opposite; the answer then falls back on the extractive one
   of the sentence bears on, and a negation of the sentence over words the claim repeats is in the claim;
 - opposites: no word the claim adds is the opposite of a word of the sentence (WordNet's antonyms,
   `data/antonyms.txt`, written by `bench/make_wordnet.py`), and no word the claim puts in the place of
-  one of the sentence's is its opposite or repeats another word of the sentence ("added or removed"
-  -> "removed or removed").
+  one of the sentence's is its opposite (those, `data/opposites.txt`'s, or a pair the site itself
+  sets against each other: `text/contrasts.py`, saved with the lexicon) or repeats another word of
+  the sentence ("added or removed" -> "removed or removed").
 
 The thresholds are fitted by `bench/bench_grounding.py --fit` on perturbed and paraphrased
 sentences of the seed articles, and measured on the Python docs' (never fitted on). A supported
@@ -244,24 +245,28 @@ def _swapped(claim: list[str], sentence: list[str], contrast: Mapping[str, set[s
         if tag != "replace" or i2 - i1 != j2 - j1:
             continue
         for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
-            if _swap(sentence[i], claim[j], *stems, contrast):
+            if _swap(sentence[i], claim[j], (claim, sentence), stems, contrast):
                 return f"{claim[j]}/{sentence[i]}"
     return ""
 
 
-def _swap(old: str, new: str, claimed: list[str], said: list[str], contrast: Mapping[str, set[str]]) -> bool:
-    """`new` in the place of `old` is its opposite ("named" for "unnamed" too, "directory" for
-    "file" where the site sets the two against each other), or a content word
-    the sentence uses elsewhere and the claim now once more ("added or removed" -> "removed or
-    removed"); `claimed` and `said` are the claim's and the sentence's stems."""
+def _swap(old: str, new: str, words: tuple[list[str], list[str]], stems: tuple[list[str], list[str]],
+          contrast: Mapping[str, set[str]]) -> bool:
+    """`new` in the place of `old` is its opposite ("immutable" for "mutable" too, "directory" for
+    "file" where the site sets the two against each other), or a content word the sentence uses
+    elsewhere, as written, and the claim now once more ("added or removed" -> "removed or removed");
+    `words` and `stems` are the claim's and the sentence's."""
+    (claim, sentence), (claimed, said) = words, stems
     a, b = stem(new), stem(old)
     if claimed.count(a) <= said.count(a) and claimed.count(b) >= said.count(b) \
             and (claimed.index(a) < claimed.index(b)) == (said.index(a) < said.index(b)):
         return False  # both words in both, as often and in the same order: a reordering, not a swap
+    if old == _unprefixed(new) or new == _unprefixed(old):
+        return False  # "unable" for "not able": an "un-" word is a negation, the polarity test's to weigh
     if _opposite(new, old) or any(_opposite(x, y) or y in opposites("opposites.txt").get(x, ())
                                   or y in contrast.get(x, ()) for x in _lemmas(a) for y in _lemmas(b)):
         return True
-    return a not in STOPWORDS and b not in STOPWORDS and 0 < said.count(a) < claimed.count(a) \
+    return a not in STOPWORDS and b not in STOPWORDS and 0 < sentence.count(new) < claim.count(new) \
         and claimed.count(b) < said.count(b)
 
 
