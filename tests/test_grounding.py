@@ -77,6 +77,21 @@ def test_facts_names_and_negations_are_read_as_a_reader_would() -> None:
     # "no longer" for "not ... any more" is the same polarity, not an opposite
     ("He has said that he is not interested in LLMs any more.", "He says he is no longer interested in LLMs.", ""),
     ("Dates are written after the title.", "Dates are written after the title, not before it.", "polarity"),
+    # one more negation is a flip even where its words overlap another negation's: each pairs once
+    ("If no keyfile is given, the path is left null.", "If no keyfile is not given, the path is left null.",
+     "polarity"),
+    ("If a call without an argument would block, return False.",
+     "If a call without an argument would not block, return False.", "polarity"),
+    # a shortening that drops a clause with a negation keeps the polarity of what it keeps
+    ("If a call would block, return False; otherwise, do as when called without arguments, and return True.",
+     "If a call would block, return False.", ""),
+    # "neither X nor Y" is "not X or Y"; "None" inside a sentence is Python's value
+    ("If the character is not a digit or a letter, it matches.", "If the character is neither a digit nor a letter, "
+     "it matches.", ""),
+    ("If the character is a digit or a letter, it matches.", "If the character is neither a digit nor a letter, "
+     "it matches.", "polarity"),
+    ("If it has no default (or the default is None), it expands to nothing.",
+     "If it has no default, it expands to nothing.", ""),
     # "unable" for "not able" is a negation said another way; "unable" for "able" is a flip
     ("Such programs may not be able to read it.", "Such programs may be unable to read it.", ""),
     ("Such programs may be able to read it.", "Such programs may be unable to read it.", "polarity"),

@@ -53,7 +53,8 @@ _CITES = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKS_AFTER_STOP = re.compile(r"([.!?][\"”’')]*)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"”’')]*\s+(?=[\"“‘'(]?[A-Z0-9])")
 _NEGATION = frozenset("not no non never none nobody nothing neither nor nowhere cannot without".split())
-_IF_NOT = re.compile(r"\bif not\b(?=\s*[,;:.])")
+_IF_NOT = re.compile(r"\bif not\b(?=\s*[,;:.])", re.IGNORECASE)
+_VALUE_NONE = re.compile(r"(?<=[\w,;:(] )None\b")
 _NOT_ONLY = frozenset("only just merely solely simply".split())
 _ONLY = "<only>"  # the scope of "not only", and a claim's word when it says "only", "just", ...
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -218,10 +219,9 @@ def hard_failure(claim: str, unit: _Unit, title: str, contrast: Mapping[str, set
     claimed = _stems(claim)
     claimed |= {_ONLY} if claimed & {stem(w) for w in _NOT_ONLY} else set()
     # As many negations, over other words, is a negation said another way ("not affected" for "has
-    # no impact"); one more or one fewer is a flip, whatever it bears on.
-    if len(said_scopes) != len(cited) and (
-            any(not any(scope & other for other in cited) for scope in said_scopes)
-            or any(scope <= claimed and not any(scope & other for other in said_scopes) for scope in cited)):
+    # no impact"); one more is a flip, whatever it bears on, and so is one fewer over words the
+    # claim repeats and no negation of the claim bears on.
+    if len(said_scopes) != len(cited) and _unpaired(said_scopes, cited, claimed):
         return "polarity: it negates what the sentence it cites affirms, or the other way round"
     # Negations are the polarity test's: "no longer" for "not ... any more", or "unaffected" for "does
     # not affect", is no opposite.
@@ -235,6 +235,26 @@ def hard_failure(claim: str, unit: _Unit, title: str, contrast: Mapping[str, set
     if swap := _swapped(_sequence(claim), _sequence(unit.text), contrast):
         return f"an opposite: '{swap}' turns round what the sentence it cites says"
     return ""
+
+
+def _unpaired(said: list[set[str]], cited: list[set[str]], claimed: set[str]) -> bool:
+    """Is a negation of the claim left without a partner when each is paired with one of the
+    sentence's over a word of its own ("no keyfile is not given" has two where "no keyfile is
+    given" has one, though both bear on "given"), or does a negation of the sentence over words the
+    claim repeats share none of them with the claim's negations?"""
+    partner: dict[int, int] = {}  # a sentence negation -> the claim negation paired with it
+
+    def pair(i: int, tried: set[int]) -> bool:  # Kuhn's augmenting path
+        for j, scope in enumerate(cited):
+            if j not in tried and said[i] & scope:
+                tried.add(j)
+                if j not in partner or pair(partner[j], tried):
+                    partner[j] = i
+                    return True
+        return False
+
+    return not all([pair(i, set()) for i in range(len(said))]) \
+        or any(scope <= claimed and not any(scope & other for other in said) for scope in cited)
 
 
 def _swapped(claim: list[str], sentence: list[str], contrast: Mapping[str, set[str]]) -> str:
@@ -301,10 +321,14 @@ def _stems(text: str) -> set[str]:
 
 def negations(text: str) -> list[set[str]]:
     """Each negation's scope: the stems of the (up to) two content words after it, before the next negation."""
-    # "If not, ..." is "Otherwise, ...": it negates nothing in the sentence
-    words = WORD.findall(_IF_NOT.sub("otherwise", text.lower().replace("’", "'")))
+    # "If not, ..." is "Otherwise, ...": it negates nothing in the sentence; "None" inside a sentence
+    # is a value (Python's), no negation
+    text = _VALUE_NONE.sub("null", _IF_NOT.sub("otherwise", text.replace("’", "'")))
+    words = WORD.findall(text.lower())
     scopes = []
     for i, word in enumerate(words):
+        if word == "nor" and "neither" in words[:i]:
+            continue  # "neither X nor Y" is one negation, as "not X or Y" is
         if word == "not" and _NOT_ONLY.intersection(words[i + 1:i + 3]):  # "not only", "not rely solely"
             scopes.append({_ONLY})  # "not only X but Y" says X: it is "only" that is denied
             continue
@@ -314,7 +338,7 @@ def negations(text: str) -> list[set[str]]:
         if _negates(word):
             after: list[str] = []
             for following in words[i + 1:]:
-                if _negates(following) or len(after) == 2:
+                if (_negates(following) and not (word, following) == ("neither", "nor")) or len(after) == 2:
                     break  # a negation's scope ends where another's begins: "not no consensus"
                 if following not in STOPWORDS:
                     after.append(stem(following))
