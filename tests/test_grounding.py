@@ -92,6 +92,10 @@ def test_facts_names_and_negations_are_read_as_a_reader_would() -> None:
      "it matches.", "polarity"),
     ("If it has no default (or the default is None), it expands to nothing.",
      "If it has no default, it expands to nothing.", ""),
+    # "unless" is "if not"
+    ("Classes do not support weak references without a slot for them.",
+     "Classes do not support weak references unless they have a slot for them.", ""),
+    ("It is raised unless the file exists.", "It is raised if the file exists.", "polarity"),
     # "unable" for "not able" is a negation said another way; "unable" for "able" is a flip
     ("Such programs may not be able to read it.", "Such programs may be unable to read it.", ""),
     ("Such programs may be able to read it.", "Such programs may be unable to read it.", "polarity"),
@@ -155,5 +159,6 @@ def test_a_claim_citing_nothing_or_a_passage_that_does_not_exist_is_rejected(jud
 def test_a_site_sets_words_against_each_other_once_in_a_strong_pattern_or_twice_joined_by_or() -> None:
     texts = ["Pass either a file or a directory.", "Use processes rather than threads.",
              "Open it for read or write.", "The read/write mode.", "Give a mapping or dictionary.",
-             "Give an int or integer, twice: an int or integer."]
-    assert contrasts(texts) == [("directori", "file"), ("process", "thread"), ("read", "write")]
+             "Give an int or integer, twice: an int or integer.", "Finders and loaders.", "The finders and loaders.",
+             "Read and return it; read and return it again."]
+    assert contrasts(texts) == [("directori", "file"), ("finder", "loader"), ("process", "thread"), ("read", "write")]

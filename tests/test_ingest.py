@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import assistant.store.lexicon as lexicon_module
 from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.errors import IndexMismatchError, IndexMissingError, StoreUnavailableError, UserInputError
@@ -155,18 +156,23 @@ def test_an_index_of_an_older_format_is_rebuilt_by_the_next_ingest(tmp_path: Pat
     assert ingest(settings).changed == 2
 
 
-def test_a_lexicon_saved_before_it_had_the_sites_contrasts_is_built_again_without_embedding(
-        tmp_path: Path, corpus: Path) -> None:
+@pytest.mark.parametrize("saved_by", ["a version without contrasts", "another version of contrasts.py"])
+def test_a_lexicon_saved_without_the_sites_current_contrasts_is_built_again_without_embedding(
+        tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch, saved_by: str) -> None:
     (corpus / "gamma.txt").write_text("Gamma article.\n\nOwls hunt either mice or voles.\n", encoding="utf-8")
     settings = settings_for(tmp_path, corpus)
     first = ingest(settings)
     assert Assistant.open(settings).index.lexicon.contrasts == ["mice vole"]
-    # Rewrite the live lexicon as a version without contrasts saved it (no "contrasts" key).
+    # Rewrite the live lexicon as that version saved it.
     store = Store.open(settings, create=False)
     manifest = live(settings)
     lexicon = store.lexicon(manifest)
-    lexicon.contrasts = None
-    data = base64.b64encode(lexicon.to_bytes()).decode("ascii")
+    with monkeypatch.context() as patched:
+        if saved_by == "a version without contrasts":
+            lexicon.contrasts = None
+        else:
+            patched.setattr(lexicon_module, "CONTRASTS_VERSION", lexicon_module.CONTRASTS_VERSION - 1)
+        data = base64.b64encode(lexicon.to_bytes()).decode("ascii")
     assert len(data) < 4_000_000  # one part
     store.put_state([f"lexicon:{manifest.generation}:0"],
                     [{"kind": "lexicon", "generation": manifest.generation, "data": data}])

@@ -52,7 +52,7 @@ _CITES = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 # Citation marks written after a sentence's full stop belong to that sentence: "... Paris. [2] The".
 _MARKS_AFTER_STOP = re.compile(r"([.!?][\"”’')]*)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"”’')]*\s+(?=[\"“‘'(]?[A-Z0-9])")
-_NEGATION = frozenset("not no non never none nobody nothing neither nor nowhere cannot without".split())
+_NEGATION = frozenset("not no non never none nobody nothing neither nor nowhere cannot without unless".split())
 _IF_NOT = re.compile(r"\bif not\b(?=\s*[,;:.])", re.IGNORECASE)
 _VALUE_NONE = re.compile(r"(?<=[\w,;:(] )None\b")
 _NOT_ONLY = frozenset("only just merely solely simply".split())

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..text.contrasts import VERSION as CONTRASTS_VERSION
 from ..text.contrasts import contrasts, opposed
 from ..text.people import Cast, cast
 from ..text.terms import terms
@@ -74,7 +75,7 @@ class Lexicon:
     form_counts: np.ndarray  # int64
     cast: Cast
     # "directori file": two stems the articles set against each other; None in a lexicon saved
-    # before it had them (the next ingest builds it again)
+    # before it had them, or by another version of contrasts.py (the next ingest builds it again)
     contrasts: list[str] | None
 
     def __post_init__(self) -> None:
@@ -136,7 +137,8 @@ class Lexicon:
         strings = {"doc_ids": self.doc_ids, "doc_titles": self.doc_titles, "chunk_ids": self.chunk_ids,
                    "chunk_section": self.chunk_section, "sentence_ids": self.sentence_ids,
                    "vocabulary": self.vocabulary, "words": self.words, "forms": self.forms,
-                   "subject": self.cast.subject, "people": sorted(self.cast.people), "contrasts": self.contrasts}
+                   "subject": self.cast.subject, "people": sorted(self.cast.people), "contrasts": self.contrasts,
+                   "contrasts_version": CONTRASTS_VERSION}
         arrays = {name: getattr(self, name) for name in _ARRAYS}
         buffer = io.BytesIO()
         np.savez_compressed(buffer, strings=np.frombuffer(json.dumps(strings).encode(), dtype=np.uint8), **arrays)
@@ -146,7 +148,8 @@ class Lexicon:
     def from_bytes(cls, data: bytes) -> Lexicon:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             strings = json.loads(npz["strings"].tobytes().decode())
-            strings.setdefault("contrasts", None)
+            if strings.pop("contrasts_version", 0) != CONTRASTS_VERSION:
+                strings["contrasts"] = None
             arrays = {name: npz[name] for name in _ARRAYS}
         who = Cast(strings.pop("subject"), frozenset(strings.pop("people")))
         return cls(**strings, **arrays, cast=who)

@@ -6,8 +6,8 @@ knows WordNet's antonyms. No model; a rule of thumb, not a parser.
 
 A pair set against each other once in a strong pattern ("either X or Y", "whether X or Y",
 "X rather than Y", "X instead of Y", "X as opposed to Y", "X versus Y") counts; a pair only
-joined by "or" or a slash must be so joined twice, since a single "or" often glosses ("a mapping
-or dictionary").
+joined by "or", by a slash, or by "and" between two plurals ("finders and loaders") must be so
+joined twice, since a single "or" often glosses ("a mapping or dictionary").
 """
 
 from __future__ import annotations
@@ -22,9 +22,14 @@ _WORD = r"([A-Za-z][a-z]{2,})"
 _DETERMINER = r"(?:the |a |an )?"
 _STRONG = (re.compile(rf"\b(?:either|whether) {_DETERMINER}{_WORD} or {_DETERMINER}{_WORD}\b", re.IGNORECASE),
            re.compile(rf"\b{_WORD},? (?:rather than|instead of|as opposed to|versus|vs\.?) {_DETERMINER}{_WORD}\b"))
+_PLURAL = r"([A-Za-z][a-z]+[a-rt-z]s)"  # "finders", not "class"
 _WEAK = (re.compile(rf"\b{_WORD} or {_DETERMINER}{_WORD}\b"),
+         re.compile(rf"\b{_PLURAL} and {_DETERMINER}{_PLURAL}\b"),  # "finders and loaders", not "read and return"
          re.compile(rf"(?<![/\w.]){_WORD}/{_WORD}(?![/\w])"))  # "read/write", not a path's "usr/lib"
 WEAK_MIN = 2
+# Saved with each lexicon: one saved by another version is built again by the next ingest.
+# 2: "and" between two plurals
+VERSION = 2
 
 
 def contrasts(texts: Iterable[str]) -> list[tuple[str, str]]:
