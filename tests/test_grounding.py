@@ -162,3 +162,9 @@ def test_a_site_sets_words_against_each_other_once_in_a_strong_pattern_or_twice_
              "Give an int or integer, twice: an int or integer.", "Finders and loaders.", "The finders and loaders.",
              "Read and return it; read and return it again."]
     assert contrasts(texts) == [("directori", "file"), ("finder", "loader"), ("process", "thread"), ("read", "write")]
+
+
+def test_the_words_in_which_sibling_headings_differ_are_set_against_each_other() -> None:
+    headings = [["5.2. Packages", "5.2.1. Regular packages", "5.2.2. Namespace packages", "The async for statement",
+                 "The async with statement", "Notes"], ["Regular expressions"]]  # another article's: no sibling
+    assert contrasts([], headings) == [("namespac", "regular")]  # "for"/"with" are stopwords

@@ -228,7 +228,8 @@ def build_lexicon(articles: Sequence[Article], fresh: Mapping[str, tuple[Sequenc
         forms=sorted(forms),
         form_counts=np.array([forms[w] for w in sorted(forms)], dtype=np.int64),
         cast=cast(a.text for a in articles),
-        contrasts=[f"{a} {b}" for a, b in contrasts(a.text for a in articles)],
+        contrasts=[f"{a} {b}" for a, b in contrasts(
+            (a.text for a in articles), [[a.title for a in articles]] + [p.chunk_section for p in parts])],
     )
 
 

@@ -7,7 +7,9 @@ knows WordNet's antonyms. No model; a rule of thumb, not a parser.
 A pair set against each other once in a strong pattern ("either X or Y", "whether X or Y",
 "X rather than Y", "X instead of Y", "X as opposed to Y", "X versus Y") counts; a pair only
 joined by "or", by a slash, or by "and" between two plurals ("finders and loaders") must be so
-joined twice, since a single "or" often glosses ("a mapping or dictionary").
+joined twice, since a single "or" often glosses ("a mapping or dictionary"). So do the words in
+which two sibling headings differ ("Regular packages", "Namespace packages"): a site names its
+parts by what sets them apart.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import combinations
 
 from .terms import STOPWORDS, stem
 
@@ -27,20 +30,38 @@ _WEAK = (re.compile(rf"\b{_WORD} or {_DETERMINER}{_WORD}\b"),
          re.compile(rf"\b{_PLURAL} and {_DETERMINER}{_PLURAL}\b"),  # "finders and loaders", not "read and return"
          re.compile(rf"(?<![/\w.]){_WORD}/{_WORD}(?![/\w])"))  # "read/write", not a path's "usr/lib"
 WEAK_MIN = 2
+_NUMBERING = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[A-Z]\.)\s+")  # "3.3.5. ", "A. "
 # Saved with each lexicon: one saved by another version is built again by the next ingest.
-# 2: "and" between two plurals
-VERSION = 2
+# 2: "and" between two plurals; 3: sibling headings
+VERSION = 3
 
 
-def contrasts(texts: Iterable[str]) -> list[tuple[str, str]]:
-    """The stem pairs the texts set against each other, each once, in order: ("directori", "file")."""
+def contrasts(texts: Iterable[str], headings: Iterable[Iterable[str]] = ()) -> list[tuple[str, str]]:
+    """The stem pairs the texts set against each other, each once, in order: ("directori", "file");
+    and the words in which two sibling headings differ (`headings`: each article's section titles,
+    and the articles' titles): "Regular packages" and "Namespace packages", "The async for
+    statement" and "The async with statement"."""
     strong: Counter[tuple[str, str]] = Counter()
     weak: Counter[tuple[str, str]] = Counter()
     for text in texts:
         for patterns, counts in ((_STRONG, strong), (_WEAK, weak)):
             for pattern in patterns:
                 counts.update(pair for x, y in pattern.findall(text) if (pair := _pair(x, y)))
+    for titles in headings:
+        strong.update(_siblings(titles))
     return sorted(set(strong) | {pair for pair, n in weak.items() if n >= WEAK_MIN})
+
+
+def _siblings(titles: Iterable[str]) -> set[tuple[str, str]]:
+    """The word pairs in which two titles of as many words differ, the rest the same."""
+    differing: dict[tuple[tuple[str, ...], tuple[str, ...]], set[str]] = {}
+    for title in set(titles):
+        words = _NUMBERING.sub("", title).lower().split()
+        for i, word in enumerate(words if len(words) >= 2 else ()):
+            if re.fullmatch(r"[a-z]{3,}", word):
+                differing.setdefault((tuple(words[:i]), tuple(words[i + 1:])), set()).add(word)
+    return {pair for found in differing.values() for x, y in combinations(sorted(found), 2)
+            if (pair := _pair(x, y))}
 
 
 def _pair(x: str, y: str) -> tuple[str, str] | None:
