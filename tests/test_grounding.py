@@ -92,6 +92,11 @@ def test_facts_names_and_negations_are_read_as_a_reader_would() -> None:
      "it matches.", "polarity"),
     ("If it has no default (or the default is None), it expands to nothing.",
      "If it has no default, it expands to nothing.", ""),
+    # "rather than" and "instead of" are "and not"
+    ("The application will appear to be Python and not its actual name.",
+     "The application will appear to be Python rather than its actual name.", ""),
+    ("The application will appear to be Python and its actual name.",
+     "The application will appear to be Python rather than its actual name.", "polarity"),
     # "unless" is "if not"
     ("Classes do not support weak references without a slot for them.",
      "Classes do not support weak references unless they have a slot for them.", ""),

@@ -55,6 +55,7 @@ _BOUNDARY = re.compile(r"(?<=[.!?])[\"”’')]*\s+(?=[\"“‘'(]?[A-Z0-9])")
 _NEGATION = frozenset("not no non never none nobody nothing neither nor nowhere cannot without unless".split())
 _IF_NOT = re.compile(r"\bif not\b(?=\s*[,;:.])", re.IGNORECASE)
 _VALUE_NONE = re.compile(r"(?<=[\w,;:(] )None\b")
+_RATHER_THAN = re.compile(r"\b(?:rather than|instead of|in place of)\b", re.IGNORECASE)
 _NOT_ONLY = frozenset("only just merely solely simply".split())
 _ONLY = "<only>"  # the scope of "not only", and a claim's word when it says "only", "just", ...
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -322,8 +323,9 @@ def _stems(text: str) -> set[str]:
 def negations(text: str) -> list[set[str]]:
     """Each negation's scope: the stems of the (up to) two content words after it, before the next negation."""
     # "If not, ..." is "Otherwise, ...": it negates nothing in the sentence; "None" inside a sentence
-    # is a value (Python's), no negation
+    # is a value (Python's), no negation; "X rather than Y", "X instead of Y" and "X in place of Y" are "X, not Y"
     text = _VALUE_NONE.sub("null", _IF_NOT.sub("otherwise", text.replace("’", "'")))
+    text = _RATHER_THAN.sub("not", text)
     words = WORD.findall(text.lower())
     scopes = []
     for i, word in enumerate(words):
