@@ -16,8 +16,8 @@ from assistant.answering.grounding import (
     facts_of,
     hard_failure,
     names,
-    negations,
 )
+from assistant.answering.polarity import negations
 from assistant.text.contrasts import contrasts, opposed
 
 QUESTION = "Why did LeCun leave Meta?"

@@ -41,6 +41,7 @@ from ..store.reader import IndexReader
 from ..text.contrasts import opposed
 from ..text.terms import STOPWORDS, WORD, stem
 from ..types import Answer, Chunk
+from .polarity import NEGATION, flipped, unprefixed
 from .retrieve import Retrieval, english_word
 
 # Fitted by `python bench/bench_grounding.py --fit` on the seed articles' claims (see its docstring).
@@ -52,12 +53,6 @@ _CITES = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 # Citation marks written after a sentence's full stop belong to that sentence: "... Paris. [2] The".
 _MARKS_AFTER_STOP = re.compile(r"([.!?][\"”’')]*)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"”’')]*\s+(?=[\"“‘'(]?[A-Z0-9])")
-_NEGATION = frozenset("not no non never none nobody nothing neither nor nowhere cannot without unless".split())
-_IF_NOT = re.compile(r"\bif not\b(?=\s*[,;:.])", re.IGNORECASE)
-_VALUE_NONE = re.compile(r"(?<=[\w,;:(] )None\b")
-_RATHER_THAN = re.compile(r"\b(?:rather than|instead of|in place of)\b", re.IGNORECASE)
-_NOT_ONLY = frozenset("only just merely solely simply".split())
-_ONLY = "<only>"  # the scope of "not only", and a claim's word when it says "only", "just", ...
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # "one" is left out: far more often a pronoun or "a" ("one of them", "one that", "one workaround")
 # than a count, and a count it replaces ("two") is still caught.
@@ -216,17 +211,12 @@ def hard_failure(claim: str, unit: _Unit, title: str, contrast: Mapping[str, set
         return f"a name: '{missing[0]}' is not in the sentence it cites"
     if facts := facts_of(claim) - facts_of(unit.text):  # as often as the claim states it
         return f"a number: '{sorted(facts)[0]}' is not in the sentence it cites"
-    said_scopes, cited = negations(claim), negations(unit.text)
     claimed = _stems(claim)
-    claimed |= {_ONLY} if claimed & {stem(w) for w in _NOT_ONLY} else set()
-    # As many negations, over other words, is a negation said another way ("not affected" for "has
-    # no impact"); one more is a flip, whatever it bears on, and so is one fewer over words the
-    # claim repeats and no negation of the claim bears on.
-    if len(said_scopes) != len(cited) and _unpaired(said_scopes, cited, claimed):
+    if flipped(claim, unit.text, claimed):
         return "polarity: it negates what the sentence it cites affirms, or the other way round"
     # Negations are the polarity test's: "no longer" for "not ... any more", or "unaffected" for "does
     # not affect", is no opposite.
-    negating = _NEGATION | {stem(w) for w in WORD.findall(f"{claim} {unit.text}".lower()) if _unprefixed(w)}
+    negating = NEGATION | {stem(w) for w in WORD.findall(f"{claim} {unit.text}".lower()) if unprefixed(w)}
     said = {lemma for word in claimed for lemma in _lemmas(word)}
     present = {lemma for word in unit.words - negating for lemma in _lemmas(word)}
     added = {lemma for word in claimed - unit.words - negating for lemma in _lemmas(word)}
@@ -236,26 +226,6 @@ def hard_failure(claim: str, unit: _Unit, title: str, contrast: Mapping[str, set
     if swap := _swapped(_sequence(claim), _sequence(unit.text), contrast):
         return f"an opposite: '{swap}' turns round what the sentence it cites says"
     return ""
-
-
-def _unpaired(said: list[set[str]], cited: list[set[str]], claimed: set[str]) -> bool:
-    """Is a negation of the claim left without a partner when each is paired with one of the
-    sentence's over a word of its own ("no keyfile is not given" has two where "no keyfile is
-    given" has one, though both bear on "given"), or does a negation of the sentence over words the
-    claim repeats share none of them with the claim's negations?"""
-    partner: dict[int, int] = {}  # a sentence negation -> the claim negation paired with it
-
-    def pair(i: int, tried: set[int]) -> bool:  # Kuhn's augmenting path
-        for j, scope in enumerate(cited):
-            if j not in tried and said[i] & scope:
-                tried.add(j)
-                if j not in partner or pair(partner[j], tried):
-                    partner[j] = i
-                    return True
-        return False
-
-    return not all([pair(i, set()) for i in range(len(said))]) \
-        or any(scope <= claimed and not any(scope & other for other in said) for scope in cited)
 
 
 def _swapped(claim: list[str], sentence: list[str], contrast: Mapping[str, set[str]]) -> str:
@@ -282,7 +252,7 @@ def _swap(old: str, new: str, words: tuple[list[str], list[str]], stems: tuple[l
     if claimed.count(a) <= said.count(a) and claimed.count(b) >= said.count(b) \
             and (claimed.index(a) < claimed.index(b)) == (said.index(a) < said.index(b)):
         return False  # both words in both, as often and in the same order: a reordering, not a swap
-    if old == _unprefixed(new) or new == _unprefixed(old):
+    if old == unprefixed(new) or new == unprefixed(old):
         return False  # "unable" for "not able": an "un-" word is a negation, the polarity test's to weigh
     if _opposite(new, old) or any(_opposite(x, y) or y in opposites("opposites.txt").get(x, ())
                                   or y in contrast.get(x, ()) for x in _lemmas(a) for y in _lemmas(b)):
@@ -318,43 +288,6 @@ def meaning_scores(vector: np.ndarray, words: list[_Word], unit: _Unit) -> tuple
 
 def _stems(text: str) -> set[str]:
     return {stem(w) for w in WORD.findall(text.lower().replace("’", "'"))}
-
-
-def negations(text: str) -> list[set[str]]:
-    """Each negation's scope: the stems of the (up to) two content words after it, before the next negation."""
-    # "If not, ..." is "Otherwise, ...": it negates nothing in the sentence; "None" inside a sentence
-    # is a value (Python's), no negation; "X rather than Y", "X instead of Y" and "X in place of Y" are "X, not Y"
-    text = _VALUE_NONE.sub("null", _IF_NOT.sub("otherwise", text.replace("’", "'")))
-    text = _RATHER_THAN.sub("not", text)
-    words = WORD.findall(text.lower())
-    scopes = []
-    for i, word in enumerate(words):
-        if word == "nor" and "neither" in words[:i]:
-            continue  # "neither X nor Y" is one negation, as "not X or Y" is
-        if word == "not" and _NOT_ONLY.intersection(words[i + 1:i + 3]):  # "not only", "not rely solely"
-            scopes.append({_ONLY})  # "not only X but Y" says X: it is "only" that is denied
-            continue
-        if base := _unprefixed(word):
-            scopes.append({stem(base)})  # "unaffected" is "not affected"
-            continue
-        if _negates(word):
-            after: list[str] = []
-            for following in words[i + 1:]:
-                if (_negates(following) and not (word, following) == ("neither", "nor")) or len(after) == 2:
-                    break  # a negation's scope ends where another's begins: "not no consensus"
-                if following not in STOPWORDS:
-                    after.append(stem(following))
-            scopes.append(set(after) or {"<end>"})
-    return scopes
-
-
-def _unprefixed(word: str) -> str:
-    """The word an "un-" word negates ("unaffected" -> "affected"), or ""."""
-    return word[2:] if word.startswith("un") and word != "unless" and len(word) >= 6 and english_word(word[2:]) else ""
-
-
-def _negates(word: str) -> bool:
-    return word in _NEGATION or word.endswith("n't")
 
 
 def _lemmas(word: str) -> set[str]:
