@@ -3,7 +3,7 @@
 `answer` (the extractive answerer: cited quotations, its confidence and its refusals), `chat`
 (a follow-up read in the light of the conversation), `curated` (the site owner's curated FAQ,
 answered first), and, with an LLM configured, `generate` (the LLM writes) and `grounding` (the
-check every sentence it writes must pass).
+check every sentence it writes must pass, with its negation test in `polarity`).
 
 It never writes the index, and knows nothing of the faces (CLI, web) or the eval harness.
 
