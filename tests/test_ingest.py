@@ -160,9 +160,11 @@ def test_an_index_of_an_older_format_is_rebuilt_by_the_next_ingest(tmp_path: Pat
 def test_a_lexicon_saved_without_the_sites_current_contrasts_is_built_again_without_embedding(
         tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch, saved_by: str) -> None:
     (corpus / "gamma.txt").write_text("Gamma article.\n\nOwls hunt either mice or voles.\n", encoding="utf-8")
+    # "either mice or voles", and the titles "Alpha article", "Beta article" and "Gamma article" are siblings
+    pairs = ["alpha beta", "alpha gamma", "beta gamma", "mice vole"]
     settings = settings_for(tmp_path, corpus)
     first = ingest(settings)
-    assert Assistant.open(settings).index.lexicon.contrasts == ["mice vole"]
+    assert Assistant.open(settings).index.lexicon.contrasts == pairs
     # Rewrite the live lexicon as that version saved it.
     store = Store.open(settings, create=False)
     manifest = live(settings)
@@ -179,7 +181,7 @@ def test_a_lexicon_saved_without_the_sites_current_contrasts_is_built_again_with
     assert Assistant.open(settings).index.lexicon.contrasts is None
     again = ingest(settings)
     assert again.generation != first.generation and (again.changed, again.chunks_added) == (0, 0)
-    assert Assistant.open(settings).index.lexicon.contrasts == ["mice vole"]
+    assert Assistant.open(settings).index.lexicon.contrasts == pairs
     assert ingest(settings).generation == again.generation  # and then nothing more to do
 
 
