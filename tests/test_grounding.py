@@ -50,6 +50,11 @@ def test_facts_names_and_negations_are_read_as_a_reader_would() -> None:
     assert negations("LLMs are not a dead end") == [{"dead", "end"}]
 
 
+def bare_unit(sentence: str) -> _Unit:
+    """A sentence as the hard tests read it: its words, no vectors (they judge words alone)."""
+    return _Unit((0, len(sentence)), sentence, set(), _stems(sentence), np.zeros(1), np.zeros((0, 1)))
+
+
 @pytest.mark.parametrize("sentence, claim, why", [
     # a word put in the place of its opposite, or of another word the sentence already has
     ("Fires after the module is loaded.", "Fires before the module is loaded.", "an opposite"),
@@ -111,8 +116,7 @@ def test_facts_names_and_negations_are_read_as_a_reader_would() -> None:
 ])
 def test_the_facts_polarity_and_opposites_tests_read_sentences_as_a_reader_would(
         sentence: str, claim: str, why: str) -> None:
-    unit = _Unit((0, len(sentence)), sentence, set(), _stems(sentence), np.zeros(1), np.zeros((0, 1)))
-    assert hard_failure(claim, unit, "", {}).split(":")[0] == why
+    assert hard_failure(claim, bare_unit(sentence), "", {}).split(":")[0] == why
 
 
 @pytest.mark.parametrize(("claim", "why"), [
@@ -123,9 +127,8 @@ def test_the_facts_polarity_and_opposites_tests_read_sentences_as_a_reader_would
 def test_a_word_the_site_sets_against_the_sentences_put_in_its_place_turns_the_claim_round(
         claim: str, why: str) -> None:
     sentence = "Return True if path is an existing file."
-    unit = _Unit((0, len(sentence)), sentence, set(), _stems(sentence), np.zeros(1), np.zeros((0, 1)))
-    assert hard_failure(claim, unit, "", opposed([("directori", "file")])).split(":")[0] == why
-    assert hard_failure(claim, unit, "", {}) == ""  # no site pair, nothing to turn round
+    assert hard_failure(claim, bare_unit(sentence), "", opposed([("directori", "file")])).split(":")[0] == why
+    assert hard_failure(claim, bare_unit(sentence), "", {}) == ""  # no site pair, nothing to turn round
 
 
 def test_a_claim_the_sentence_says_is_kept_with_the_sentences_exact_place(judged, seed_assistant) -> None:

@@ -33,7 +33,7 @@ class IndexWriter:
                              for kind in ("chunks", "sentences", "articles")}
         # Written first, so that a killed ingest's records can be found and swept.
         self.store.put_state([f"generation:{generation}"],
-                        [{"kind": "generation", "generation": generation, "epoch": epoch, "status": "writing"}])
+                             [{"kind": "generation", "generation": generation, "epoch": epoch, "status": "writing"}])
 
     def existing(self, kind: str, ids: Sequence[str]) -> set[str]:
         """Which of `ids` the epoch already holds."""
@@ -88,12 +88,12 @@ class IndexWriter:
         manifest.lexicon_parts = len(parts)
         for i, part in enumerate(parts):
             self.store.put_state([f"lexicon:{self.generation}:{i}"],
-                            [{"kind": "lexicon", "generation": self.generation, "data": part}])
+                                 [{"kind": "lexicon", "generation": self.generation, "data": part}])
         self.store.put_state([f"generation:{self.generation}"],
-                        [{"kind": "generation", "generation": self.generation, "epoch": self.epoch,
-                          "status": "done", "manifest": manifest.to_json()}])
+                             [{"kind": "generation", "generation": self.generation, "epoch": self.epoch,
+                               "status": "done", "manifest": manifest.to_json()}])
         self.store.put_state([LIVE], [{"kind": "live", "generation": self.generation,
-                                  "collect": replaces.generation if replaces is not None else ""}])
+                                       "collect": replaces.generation if replaces is not None else ""}])
 
 
 def sweep_killed(store: Store) -> None:
