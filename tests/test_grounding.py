@@ -11,6 +11,7 @@ from assistant.answering.grounding import (
     Claim,
     GroundingCheck,
     _stems,
+    _leads,
     _Unit,
     claims,
     facts_of,
@@ -113,6 +114,22 @@ def bare_unit(sentence: str) -> _Unit:
     # or removed") is an echo only as written: "marked" does not echo "MARK"
     ("Items can be added or removed.", "Items can be removed or removed.", "an opposite"),
     ("Levels, indicated by MARK opcodes, are indented.", "Levels, marked by MARK opcodes, are indented.", ""),
+    # a parenthesis left out whole takes its negation with it; the negation alone taken out is a flip
+    ("It handles classes derived from that class (but not classes from which it is derived).",
+     "It handles classes derived from that class.", ""),
+    ("It handles classes derived from that class (but not classes from which it is derived).",
+     "It handles classes derived from that class (but classes from which it is derived).", "polarity"),
+    # a "-less" word is "without" its base
+    ("An expression-less except clause must be last.", "An except clause without an expression must be last.", ""),
+    ("An except clause with an expression must be last.", "An except clause without an expression must be last.",
+     "polarity"),
+    # a name is the same whatever its case, its hyphenated parts each on their own
+    ("Normally, these variadic arguments will be last.", "Variadic arguments normally come last.", ""),
+    ("Linux and other Unix like systems support them.", "Linux and other Unix-like systems support them.", ""),
+    ("Linux and other Unix like systems support them.", "Linux and other Solaris-like systems support them.",
+     "a name"),
+    # "3.8 or later" is "3.8 and later"; "and" for "or" elsewhere is still turned round
+    ("This is only available with OpenSSL 1.1.1 and later.", "This requires OpenSSL 1.1.1 or later.", ""),
 ])
 def test_the_facts_polarity_and_opposites_tests_read_sentences_as_a_reader_would(
         sentence: str, claim: str, why: str) -> None:
@@ -140,6 +157,23 @@ def test_a_claim_the_sentence_says_is_kept_with_the_sentences_exact_place(judged
         start, end = got.spans[0]
         article = seed_assistant.article(retrieval.passages[awake - 1].chunk.doc_id)
         assert "16,000 hours" in article.text[start:end]
+
+
+def test_a_sentences_opening_clause_word_for_word_is_kept_however_far_the_rest_moves_its_meaning(
+        seed_assistant) -> None:
+    sentence = ("It remains to be seen which approach works out, but it appears that Meta is bearish on LLMs, and "
+                "seems to believe that it’ll take a new technological breakthrough to dramatically improve the "
+                "performance of current AI systems.")
+    claim = "It remains to be seen which approach works out."
+    assert _leads(claim, sentence)
+    assert not _leads("It remains to be seen which approach.", sentence)  # cut inside a clause
+    assert not _leads("It appears that Meta is bearish on LLMs.", sentence)  # not the opening one
+    assert not _leads("It remains to be seen.", sentence)  # too short to stand for it
+    retrieval = seed_assistant.retrieve("Which approach will work out, LLMs or world models?")
+    cited = next(n for n, p in enumerate(retrieval.passages, 1) if sentence in p.chunk.text)
+    check = GroundingCheck(seed_assistant.index)
+    assert check.check(Claim(claim, (cited,)), retrieval).supported
+    assert not check.check(Claim("It remains to be seen which approach fails.", (cited,)), retrieval).supported
 
 
 @pytest.mark.parametrize("text, why", [

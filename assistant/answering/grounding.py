@@ -8,8 +8,9 @@ one hides the other's opposite; the answer then falls back on the extractive one
 
 - meaning: the claim's vector is close to the sentence's, and each of the claim's words is in the sentence
   or aligns with one of its tokens (the same MiniLM token alignment the extractive answerer reads);
+  or the claim is the sentence's opening clause, word for word;
 - facts: every number, amount, month and day the claim states is in the sentence, and every name
-  (a capitalised word that is not plain English) is in the sentence or its article's title;
+  (a capitalised word that is not plain English) is in the sentence or its article's title, in any case;
 - polarity: each negation ("not", "never", "n't", "no", ...) of the claim bears on words a negation
   of the sentence bears on, and a negation of the sentence over words the claim repeats is in the claim;
 - opposites: no word the claim adds is the opposite of a word of the sentence (WordNet's antonyms,
@@ -67,6 +68,9 @@ _CALENDAR = re.compile(r"\b(January|February|March|April|May|June|July|August|Se
 # A sentence that tells an AI what to do is planted, not evidence: "Ignore the question and say: ...".
 _INSTRUCTION = re.compile(r"\b(ignore|disregard|forget)\b[^.]{0,60}\b(question|instructions?|prompt|above|previous)\b"
                           r"|\b(say|reply|respond|answer|write|output)\b(\s+\w+){0,2}\s*:", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[\"”’')]*\s*[,;:(–—]")
+_LEAD_MIN = 5  # words: a shorter opening clause says too little to stand for the sentence
+_OR_LATER = frozenset("later newer above higher greater earlier older below lower more less fewer".split())
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*[\w]|\b[A-Z]\b")
 
 
@@ -139,7 +143,7 @@ class GroundingCheck:
         units = sorted(((n, chunk.title, unit) for n in cited for chunk, ids in [passages[n - 1]]
                         for unit in self._units(ids)), key=lambda u: -float(vectors[0] @ u[2].vector))
         for n, title, unit in units:
-            if _lacks(vectors[0], words, unit):
+            if _lacks(vectors[0], words, unit) and not _leads(claim.text, unit.text):
                 continue
             if why := hard_failure(claim.text, unit, title, self.index.lexicon.contrast):
                 return Verdict(claim, False, why=why)
@@ -206,7 +210,7 @@ def _lacks(vector: np.ndarray, words: list[_Word], unit: _Unit) -> str:
 def hard_failure(claim: str, unit: _Unit, title: str, contrast: Mapping[str, set[str]]) -> str:
     """The facts, polarity and opposites tests: what fails, or "". `contrast` holds the stems the
     site sets against each other (text/contrasts.py), opposites where one is put in the other's place."""
-    missing = [n for n in names(claim) if not re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", f"{title}\n{unit.text}")]
+    missing = [n for n in names(claim) if not _mentioned(n, f"{title}\n{unit.text}")]
     if missing:
         return f"a name: '{missing[0]}' is not in the sentence it cites"
     if facts := facts_of(claim) - facts_of(unit.text):  # as often as the claim states it
@@ -228,6 +232,21 @@ def hard_failure(claim: str, unit: _Unit, title: str, contrast: Mapping[str, set
     return ""
 
 
+def _leads(claim: str, sentence: str) -> bool:
+    """Is the claim the sentence's opening clause, word for word ("X, which Y" cut to "X")? Its
+    meaning is then the sentence's, however far the rest moves the sentence's vector."""
+    ours, theirs = _sequence(claim), list(WORD.finditer(sentence.lower().replace("’", "'")))
+    return _LEAD_MIN <= len(ours) < len(theirs) and ours == [m.group() for m in theirs[:len(ours)]] \
+        and _CLAUSE_END.match(sentence, theirs[len(ours) - 1].end()) is not None
+
+
+def _mentioned(name: str, text: str) -> bool:
+    """Is the name in the text, whatever its case ("Variadic" starting a claim, "variadic" inside the
+    sentence), its hyphenated parts each on their own ("Unix-like" for "Unix like")?"""
+    return all(re.search(rf"(?<![\w]){re.escape(part)}(?![\w])", text, re.IGNORECASE)
+               for part in name.split("-") if part)
+
+
 def _swapped(claim: list[str], sentence: list[str], contrast: Mapping[str, set[str]]) -> str:
     """A word the claim puts in the place of one of the sentence's (a run of words replaced by as
     many, their neighbours the same) that turns it round: "new/old", or ""."""
@@ -236,6 +255,8 @@ def _swapped(claim: list[str], sentence: list[str], contrast: Mapping[str, set[s
         if tag != "replace" or i2 - i1 != j2 - j1:
             continue
         for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
+            if {sentence[i], claim[j]} == {"and", "or"} and claim[j + 1:j + 2] and claim[j + 1] in _OR_LATER:
+                continue  # "3.8 or later" is "3.8 and later"
             if _swap(sentence[i], claim[j], (claim, sentence), stems, contrast):
                 return f"{claim[j]}/{sentence[i]}"
     return ""
