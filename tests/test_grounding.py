@@ -10,8 +10,8 @@ import pytest
 from assistant.answering.grounding import (
     Claim,
     GroundingCheck,
-    _stems,
     _leads,
+    _stems,
     _Unit,
     claims,
     facts_of,
@@ -19,7 +19,7 @@ from assistant.answering.grounding import (
     names,
 )
 from assistant.answering.polarity import negations
-from assistant.text.contrasts import contrasts, opposed
+from assistant.text.contrasts import KIND_MIN, contrasts, opposed
 
 QUESTION = "Why did LeCun leave Meta?"
 
@@ -210,3 +210,11 @@ def test_the_words_in_which_sibling_headings_differ_are_set_against_each_other()
     headings = [["5.2. Packages", "5.2.1. Regular packages", "5.2.2. Namespace packages", "The async for statement",
                  "The async with statement", "Notes"], ["Regular expressions"]]  # another article's: no sibling
     assert contrasts([], headings) == [("namespac", "regular")]  # "for"/"with" are stopwords
+
+
+def test_words_that_each_come_before_the_same_word_often_are_kinds_the_site_tells_apart() -> None:
+    kinds = " ".join(["Return a new reference.", "It returns a borrowed reference."] * KIND_MIN)
+    assert contrasts([kinds]) == [("borrow", "new")]
+    seldom = " ".join(["Return a new reference.", "It returns a borrowed reference."] * (KIND_MIN - 1))
+    assert contrasts([seldom]) == []
+    assert contrasts([" ".join(["The new reference.", "The own reference."] * KIND_MIN)]) == []  # "own": a stopword

@@ -9,7 +9,9 @@ A pair set against each other once in a strong pattern ("either X or Y", "whethe
 joined by "or", by a slash, or by "and" between two plurals ("finders and loaders") must be so
 joined twice, since a single "or" often glosses ("a mapping or dictionary"). So do the words in
 which two sibling headings differ ("Regular packages", "Namespace packages"): a site names its
-parts by what sets them apart.
+parts by what sets them apart. And so do two words that each come before the same word often
+(`KIND_MIN` times or more): the kinds of one thing the site tells apart ("new reference" and
+"borrowed reference", "expression list" and "statement list").
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ _WEAK = (re.compile(rf"\b{_WORD} or {_DETERMINER}{_WORD}\b"),
          re.compile(rf"\b{_PLURAL} and {_DETERMINER}{_PLURAL}\b"),  # "finders and loaders", not "read and return"
          re.compile(rf"(?<![/\w.]){_WORD}/{_WORD}(?![/\w])"))  # "read/write", not a path's "usr/lib"
 WEAK_MIN = 2
+_BEFORE = re.compile(r"(?=\b([a-z]{3,}) ([a-z]{3,})\b)")  # each two lowercase words in a row, overlapping
+KIND_MIN = 4
 _NUMBERING = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[A-Z]\.)\s+")  # "3.3.5. ", "A. "
 # Saved with each lexicon: one saved by another version is built again by the next ingest.
-# 2: "and" between two plurals; 3: sibling headings
-VERSION = 3
+# 2: "and" between two plurals; 3: sibling headings; 4: kinds of one thing
+VERSION = 4
 
 
 def contrasts(texts: Iterable[str], headings: Iterable[Iterable[str]] = ()) -> list[tuple[str, str]]:
@@ -43,13 +47,24 @@ def contrasts(texts: Iterable[str], headings: Iterable[Iterable[str]] = ()) -> l
     statement" and "The async with statement"."""
     strong: Counter[tuple[str, str]] = Counter()
     weak: Counter[tuple[str, str]] = Counter()
+    before: Counter[tuple[str, str]] = Counter()
     for text in texts:
         for patterns, counts in ((_STRONG, strong), (_WEAK, weak)):
             for pattern in patterns:
                 counts.update(pair for x, y in pattern.findall(text) if (pair := _pair(x, y)))
+        before.update(_BEFORE.findall(text))
     for titles in headings:
         strong.update(_siblings(titles))
-    return sorted(set(strong) | {pair for pair, n in weak.items() if n >= WEAK_MIN})
+    return sorted(set(strong) | {pair for pair, n in weak.items() if n >= WEAK_MIN} | _kinds(before))
+
+
+def _kinds(before: Counter[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The pairs of words that each come before the same content word at least `KIND_MIN` times."""
+    kinds: dict[str, set[str]] = {}
+    for (word, following), n in before.items():
+        if n >= KIND_MIN and following not in STOPWORDS:
+            kinds.setdefault(following, set()).add(word)
+    return {pair for found in kinds.values() for x, y in combinations(sorted(found), 2) if (pair := _pair(x, y))}
 
 
 def _siblings(titles: Iterable[str]) -> set[tuple[str, str]]:
