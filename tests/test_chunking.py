@@ -120,6 +120,17 @@ def test_sentence_splitter_keeps_abbreviations_initials_and_list_numbers() -> No
     ]
 
 
+def test_a_lowercase_line_continues_an_unfinished_sentence_and_starts_a_new_one_after_a_finished_one() -> None:
+    text = ("Lines the editor\nwrapped are joined.\nFeature parity with importlib_metadata 4.6.\n"
+            "importlib.metadata entry points now select by group.\nIt reads text, images, etc.\nand sound.")
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "Lines the editor\nwrapped are joined.",
+        "Feature parity with importlib_metadata 4.6.",
+        "importlib.metadata entry points now select by group.",
+        "It reads text, images, etc.\nand sound.",
+    ]
+
+
 def test_unreadable_files_are_skipped_with_a_warning_that_names_them(tmp_path: Path) -> None:
     (tmp_path / "good.txt").write_text("A real article. With two sentences.", encoding="utf-8")
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02garbage")

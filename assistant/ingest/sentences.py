@@ -1,7 +1,8 @@
-"""An article's text as lines and sentences, with exact offsets: a line that starts with a comma
-or a lowercase word continues the line before it (a sentence the source broke across lines), as
-does an indented line under one as deep; a fenced code block is one line; sentences never cross a
-line, and each sentence of a long quotation stands on its own (chunking.py packs them into chunks)."""
+"""An article's text as lines and sentences, with exact offsets: a line that starts with a comma,
+or with a lowercase word after a line whose sentence is unfinished, continues the line before it (a
+sentence the source broke across lines), as does an indented line under one as deep; a fenced code
+block is one line; sentences never cross a line, and each sentence of a long quotation stands on its
+own (chunking.py packs them into chunks)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ _ABBREVIATIONS = {
     "fig", "u.s", "u.k", "approx", "dept", "est", "gen", "gov", "sen", "rep", "ltd", "co", "corp",
 }
 _BOUNDARY = re.compile(r"[.!?]+[\"”’')\]]*(?=\s+)")
+_LINE_END = re.compile(r"[.!?][\"”’')\]]*\s*$")
 _NEXT_STARTS_SENTENCE = re.compile(r"\s+[\"“‘'(\[]?[A-Z0-9À-Ý]")
 # A line that starts like this continues the sentence of the line before it.
 _CONTINUATION = re.compile(r"^[,;:)\]]|^[a-z]")
@@ -143,14 +145,21 @@ def joined_lines(text: str, start: int, end: int) -> Iterator[Line]:
         yield previous
 
 
+def _ended(line: str) -> bool:
+    """Does the line end a sentence (a full stop that is no abbreviation's, "!", "?")?"""
+    end = _LINE_END.search(line)
+    return end is not None and not _is_abbreviation(line, 0, end.start())
+
+
 def _continues(previous: str, line: str) -> bool:
-    """`line` goes on with the line right above it: it starts with a comma or a lowercase word (not
-    after a question, whose answer it is), or it is indented, and the indented line above is as
-    deep or is a question still unfinished ("Q:  Why is it named X if its format is Y?" wrapped in
-    a plain-text FAQ). A list item, a quotation, a table row, a heading or an answer's "A:" starts
-    a line of its own."""
+    """`line` goes on with the line right above it: it starts with a comma, or with a lowercase word
+    after a line whose last sentence is unfinished (not a question, whose answer it is; a paragraph
+    may start with a lowercase name: "importlib.metadata entry points now ..."), or it is indented,
+    and the indented line above is as deep or is a question still unfinished ("Q:  Why is it named
+    X if its format is Y?" wrapped in a plain-text FAQ). A list item, a quotation, a table row, a
+    heading or an answer's "A:" starts a line of its own."""
     asking = bool(QUESTION_PREFIX.match(previous.lstrip()))
-    if _CONTINUATION.match(line.lstrip()) and not asking:
+    if _CONTINUATION.match(line.lstrip()) and not asking and not (line.lstrip()[0].isalpha() and _ended(previous)):
         return True
     depth = len(line) - len(line.lstrip())
     if not depth or _STARTS_BLOCK.match(line) or ANSWER_PREFIX.match(line.lstrip()):
