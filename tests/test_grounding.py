@@ -169,6 +169,7 @@ def test_a_sentences_opening_clause_word_for_word_is_kept_however_far_the_rest_m
     assert not _leads("It remains to be seen which approach.", sentence)  # cut inside a clause
     assert not _leads("It appears that Meta is bearish on LLMs.", sentence)  # not the opening one
     assert not _leads("It remains to be seen.", sentence)  # too short to stand for it
+    assert not _leads("If the file does exist.", "If the file does exist, it is removed.")  # asserts nothing
     retrieval = seed_assistant.retrieve("Which approach will work out, LLMs or world models?")
     cited = next(n for n, p in enumerate(retrieval.passages, 1) if sentence in p.chunk.text)
     check = GroundingCheck(seed_assistant.index)

@@ -69,6 +69,8 @@ _CALENDAR = re.compile(r"\b(January|February|March|April|May|June|July|August|Se
 _INSTRUCTION = re.compile(r"\b(ignore|disregard|forget)\b[^.]{0,60}\b(question|instructions?|prompt|above|previous)\b"
                           r"|\b(say|reply|respond|answer|write|output)\b(\s+\w+){0,2}\s*:", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[\"”’')]*\s*[,;:(–—]")
+_SUBORDINATE = frozenset("if when whenever unless although though because while since whether as before after "
+                         "until once where".split())
 _LEAD_MIN = 5  # words: a shorter opening clause says too little to stand for the sentence
 _OR_LATER = frozenset("later newer above higher greater earlier older below lower more less fewer".split())
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*[\w]|\b[A-Z]\b")
@@ -233,10 +235,12 @@ def hard_failure(claim: str, unit: _Unit, title: str, contrast: Mapping[str, set
 
 
 def _leads(claim: str, sentence: str) -> bool:
-    """Is the claim the sentence's opening clause, word for word ("X, which Y" cut to "X")? Its
-    meaning is then the sentence's, however far the rest moves the sentence's vector."""
+    """Is the claim the sentence's opening clause, word for word ("X, which Y" cut to "X"), and a
+    main clause ("If X, Y" cut to "If X" asserts nothing)? Its meaning is then the sentence's,
+    however far the rest moves the sentence's vector."""
     ours, theirs = _sequence(claim), list(WORD.finditer(sentence.lower().replace("’", "'")))
-    return _LEAD_MIN <= len(ours) < len(theirs) and ours == [m.group() for m in theirs[:len(ours)]] \
+    return _LEAD_MIN <= len(ours) < len(theirs) and ours[0] not in _SUBORDINATE \
+        and ours == [m.group() for m in theirs[:len(ours)]] \
         and _CLAUSE_END.match(sentence, theirs[len(ours) - 1].end()) is not None
 
 
