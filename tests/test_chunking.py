@@ -200,13 +200,14 @@ def test_no_seed_sentence_starts_mid_sentence() -> None:
                 assert not (first.islower() or first in ",;:)"), article.text[start:end]
 
 
-def test_reference_lines_are_quotable_items_and_arrow_links_are_dropped() -> None:
+def test_reference_lines_are_items_never_quoted_and_arrow_links_are_dropped() -> None:
     article = read_article(SEEDS[2])
     chunks = chunk_article(article, Settings())
     references = [c for c in chunks if c.section == "References"]
     assert len(references) == 1
-    items = [article.text[s:e] for s, e, quotable in chunk_sentences(references[0], article.text) if quotable]
-    assert items[:2] == ["Yann LeCun’s post on X, June 21, 2024", "Post on X by @A_Emmanuel10, April 14, 2025"]
+    items = [(article.text[s:e], quotable) for s, e, quotable in chunk_sentences(references[0], article.text)]
+    assert items[:2] == [("Yann LeCun’s post on X, June 21, 2024", False),
+                         ("Post on X by @A_Emmanuel10, April 14, 2025", False)]
     assert not any("BACK TO HOME PAGE" in c.text or "BACK TO HOME PAGE" in c.section for c in chunks)
 
 
@@ -267,3 +268,64 @@ def test_a_first_line_that_is_a_paragraph_gives_a_short_title_never_quoted(tmp_p
     assert read_article(tmp_path / "lede.txt").title == "Yann LeCun: From Pioneer to Skeptic"
     (tmp_path / "section.txt").write_text(lede + "Background\nHe is influential.\n", encoding="utf-8")
     assert read_article(tmp_path / "section.txt").title.endswith("artificial intelligence…")
+
+
+# A page as older generators write it (YODL, texi2html): unclosed <p>, a <pre> inside one, inline
+# <code> in headings and prose, a definition list, initials.
+GENERATED_PAGE = """<html><head><title>Shell FAQ</title></head><body>
+<a href="ch2.html">Next</a> | <a href="index.html">Table of contents</a>
+<h1>Chapter 3: How to get things to work</h1>
+<p><h2>3.1: Why does <code>$var</code> not split into words?</h2>
+<p>
+  Multiple-word variables such as
+<p><pre>
+    var="foo bar"
+</pre>
+<p>
+  are split into words when used in a <code>for foo in $var</code> loop.
+  To get the old behaviour you need to set the option <code>SH_WORD_SPLIT</code> first.
+<dl>
+<dt><strong>HISTFILE</strong></dt><dd>The file to save the history in.
+If unset, the history is not saved.</dd>
+</dl>
+<pre>ls [ arg ... ]</pre>
+<p>Thanks to P.W. Stephenson for this entry.
+</body></html>"""
+
+
+def _html_article(tmp_path: Path, html: str) -> Article:
+    path = tmp_path / "page.html"
+    path.write_text(html, encoding="utf-8")
+    return read_article(path)
+
+
+def _quotable(article: Article) -> list[str]:
+    return [article.text[s:e] for c in chunk_article(article, Settings())
+            for s, e, quotable in chunk_sentences(c, article.text) if quotable]
+
+
+def test_inline_markup_in_unclosed_paragraphs_stays_inside_its_sentence(tmp_path: Path) -> None:
+    article = _html_article(tmp_path, GENERATED_PAGE)
+    assert "## 3.1: Why does $var not split into words?" in article.text
+    assert "```\nvar=\"foo bar\"\n```" in article.text
+    quoted = _quotable(article)
+    assert "To get the old behaviour you need to set the option SH_WORD_SPLIT first." in quoted
+    assert "Next | Table of contents" not in article.text
+
+
+def test_a_definition_is_quoted_with_its_term_and_a_synopsis_or_initials_do_not_make_sentences(
+        tmp_path: Path) -> None:
+    quoted = _quotable(_html_article(tmp_path, GENERATED_PAGE))
+    assert "HISTFILE: The file to save the history in. If unset, the history is not saved." in quoted
+    assert not any(q.startswith("If unset") or "ls [ arg" in q for q in quoted)
+    assert "Thanks to P.W. Stephenson for this entry." in quoted
+
+
+@pytest.mark.parametrize(("sentence", "prose"), [
+    ("ls [ arg ... ]", False), ("zmodload -a zsh/zprof zprof", False), ("HISTFILE", False),
+    ("| MACHTYPE | x86_64 |", False), ("It works.", True), ("Fast startup time for large projects", True),
+])
+def test_bare_terms_synopses_and_table_cells_are_not_quotable(tmp_path: Path, sentence: str, prose: bool) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text(f"# Notes\n\nThe tool reads its settings at start.\n\n{sentence}\n", encoding="utf-8")
+    assert (sentence in _quotable(read_article(path))) is prose

@@ -23,7 +23,7 @@ def _blocks(node: Tag, lines: list[str], depth: int) -> None:
     loose: list[Tag | NavigableString] = []
 
     def paragraph() -> None:
-        if text := _inline_all(loose):
+        if (text := _inline_all(loose)) and not _links_only(loose):
             lines.append(text)
         loose.clear()
 
@@ -51,10 +51,14 @@ def _blocks(node: Tag, lines: list[str], depth: int) -> None:
                 cells = [_cell(cell) for cell in row.find_all(["td", "th"])]
                 if any(cells):
                     lines.append("| " + " | ".join(cells) + " |")
+        elif name == "dl":
+            _definitions(child, lines, depth)
         elif name == "blockquote":
             quoted: list[str] = []
             _blocks(child, quoted, depth)
             lines.extend("> " + line for line in quoted if not line.startswith("```"))
+        elif name == "p" and _links_only(list(child.children)):
+            continue  # "Next | Previous | Contents": a bar of links to other pages
         elif name == "p":
             raw = child.get_text("").strip()
             # "Q: ...\nA: ..." written as one paragraph keeps its question and answer lines.
@@ -63,6 +67,39 @@ def _blocks(node: Tag, lines: list[str], depth: int) -> None:
         else:
             _blocks(child, lines, depth)
     paragraph()
+
+
+def _definitions(dl: Tag, lines: list[str], depth: int) -> None:
+    """A definition list: each term opens its definition's first line ("HISTFILE: If unset, the
+    history is not saved."), so that a quoted definition says what it defines."""
+    term = ""
+    for child in dl.children:
+        if not isinstance(child, Tag):
+            continue
+        if child.name == "dt":
+            if term:
+                lines.append(term)
+            term = inline(child)
+            continue
+        inner: list[str] = []
+        _blocks(child, inner, depth)
+        if term and inner and not inner[0].startswith(("```", "#", "|", ">")):
+            inner[0] = f"{term}: {inner[0]}"
+        elif term:
+            lines.append(term)
+        lines.extend(line for line in inner if line)
+        term = ""
+    if term:
+        lines.append(term)
+
+
+def _links_only(nodes: list[Tag | NavigableString]) -> bool:
+    """Two or more links with nothing but separators between them ("Next | Previous | Up")."""
+    links = [n for n in nodes if isinstance(n, Tag) and (n.name == "a" or n.find("a") is not None)]
+    rest = "".join(str(n) for n in nodes if isinstance(n, NavigableString))
+    rest += "".join(n.get_text() for n in nodes if isinstance(n, Tag) and n not in links)
+    return len(links) >= 2 and not re.search(r"\w", rest) \
+        and all(inline(n) == inline(a) for n in links for a in [n if n.name == "a" else n.find("a")])
 
 
 def _layout(table: Tag) -> bool:

@@ -40,6 +40,9 @@ _NAVIGATION_HEADING = re.compile(
 )
 # Under these headings each line is an item (a dated source answers "when"), never a heading.
 _REFERENCES_HEADING = re.compile(r"^(references|sources|citations|notes|bibliography|further reading)$", re.IGNORECASE)
+# What an article cites, disclaims or credits, not what it says: retrieved, never quoted as an answer.
+_APART_HEADING = re.compile(r"^(?:references|sources|citations|bibliography|further reading|disclaimer|copyright)\b",
+                            re.IGNORECASE)
 # "← BACK TO HOME PAGE": links back to the site, not part of the article.
 _NAVIGATION_LINE = re.compile(r"^[←→«»↑⬅➜]")
 _RULE = re.compile(r"^\s*([-*_=])\1{2,}\s*$")
@@ -249,14 +252,15 @@ def embedding_text(chunk: Chunk) -> str:
 def chunk_sentences(chunk: Chunk, text: str) -> list[tuple[int, int, bool]]:
     """Sentences of a chunk as (start, end, quotable). Questions (a FAQ entry's own question among
     them) help retrieval find the passage but are never quoted as an answer, nor is the rest of a
-    sentence that a code block interrupted."""
+    sentence that a code block interrupted, nor a line of a references list or a disclaimer."""
     spans = split_sentences(text, chunk.start, chunk.end)
     asked = chunk.start  # the end of a FAQ entry's question line: what it asks is never its answer
     if chunk.kind == "faq":
         spans = [(m.end() if (m := ANSWER_PREFIX.match(text, start, end)) else start, end) for start, end in spans]
         newline = text.find("\n", chunk.start, chunk.end)
         asked = chunk.end if newline < 0 else newline
-    return [(start, end, start >= asked and _quotable(text[start:end], chunk.title)
+    apart = bool(_APART_HEADING.match(chunk.section))
+    return [(start, end, start >= asked and not apart and _quotable(text[start:end], chunk.title)
              and not (text[start].islower() and text[max(0, start - 8):start].rstrip().endswith(FENCE)))
             for start, end in spans]
 
@@ -269,7 +273,26 @@ def _quotable(sentence: str, title: str) -> bool:
     headline = sentence.strip() == title and not _states(title) \
         or title.endswith("…") and sentence.startswith(title[:-1])
     return not sentence.rstrip("\"”’')").endswith(("?", ":")) and not headline \
-        and not sentence.startswith(FENCE) and not _MD_HEADING.match(sentence)
+        and not sentence.startswith((FENCE, "|")) and not _MD_HEADING.match(sentence) and is_prose(sentence)
+
+
+# Words of two letters or more, and the small words that English prose cannot do without.
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
+_FUNCTION_WORDS = frozenset(
+    "a an the is are was were be been it its this that these those to of in on at by for from with as and or "
+    "not no if then than can cannot will would should may must do does did has have had you your we they "
+    "he she there which who what when how".split())
+
+
+def is_prose(sentence: str) -> bool:
+    """A sentence a reader can be quoted, not a bare term ("HISTFILE"), a synopsis ("ls [ arg ... ]")
+    or a label: a full stop after two words or more, else four words with the small words of prose,
+    or six."""
+    words = _WORD.findall(sentence)
+    if sentence.rstrip("\"”’')]").endswith((".", "!")):
+        return len(words) >= 2
+    small = any(word.lower() in _FUNCTION_WORDS for word in words)
+    return len(words) >= 6 or len(words) >= 4 and small
 
 
 def _states(headline: str) -> bool:

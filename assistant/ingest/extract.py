@@ -5,8 +5,9 @@ A page becomes lines a reader (and the chunker) can follow: `#`-headings, one li
 `- ` list items, `| a | b |` table rows, `> ` quotations, and fenced code blocks kept whole. Every
 offset in the index refers to this text.
 
-HTML: boilerplate (navigation, sidebars, "This Page", headers, footers) is removed by trafilatura,
-a library made for it; before that, question-and-answer units found by their structure (a block
+HTML: the page is parsed as a browser parses it (lxml), and its main part (`<main>`, the one
+`<article>`, else the body) is read without the furniture around it (navigation, sidebars, headers
+and footers, comment threads, link-only lists such as menus and tables of contents); before that, question-and-answer units found by their structure (a block
 set apart and the block that answers it, in whatever markup: see `_mark_questions`) become "Q: "
 lines, and a schema.org FAQPage in JSON-LD adds the entries the page does not show. A layout table
 (cells holding paragraphs or lists) is read as the blocks in its cells. Markdown is rendered by
@@ -42,36 +43,62 @@ class Extracted:
 def html_text(raw: str) -> Extracted:
     """The main text of an HTML page, and its title (the page's `<h1>`, else its `<title>` without
     the site's name)."""
-    import trafilatura
-
-    soup = BeautifulSoup(raw, "html.parser")
+    # lxml builds the tree a browser builds: an unclosed <p> ends where a <pre>, a heading or a list
+    # begins, so the inline markup after it stays inside its own sentence.
+    soup = BeautifulSoup(raw, "lxml")
     title = _page_title(soup)
     faq = _json_ld_faq(soup)
     _prepare(soup)
-    main = trafilatura.extract(str(soup), output_format="html", include_formatting=True, include_tables=True,
-                               include_comments=False, favor_recall=True, deduplicate=False, config=_config())
-    text = structured(BeautifulSoup(main or "", "html.parser"))
-    if not text.strip():
-        # trafilatura gives up on a page too short for its statistics: its body without the
-        # page furniture is then the main text (a one-paragraph answer page is still a page).
-        for furniture in soup.select("head, title, header, footer, aside, form, [role=banner], [role=contentinfo]"):
-            furniture.decompose()
-        text = structured(soup.body or soup)
+    text = structured(_main_content(soup))
     missing = [(q, a) for q, a in faq if q not in text]
     if missing:
         text += "## Frequently asked questions\n" + "".join(f"### {q}\n{a}\n" for q, a in missing)
     return Extracted(title, text)
 
 
-@functools.lru_cache(maxsize=1)
-def _config() -> Any:
-    """trafilatura's settings, but a short page keeps its extracted structure: below 250 characters
-    it would otherwise fall back to a flat text that keeps the header's links."""
-    from trafilatura.settings import use_config
+# Page furniture named by its role, class or id: what no page's author wrote as its text.
+_FURNITURE_ROLES = ("banner", "complementary", "contentinfo", "navigation", "search")
+_FURNITURE_NAMES = re.compile(
+    r"^(?:.*[-_])?(?:sidebar|sphinxsidebar|related|breadcrumbs?|nav|navbar|navigation|menu|footer|header|"
+    r"comments?|comment-list|widget(?:-area)?|share|social|cookies?|skip-link|masthead|colophon)(?:[-_].*)?$",
+    re.IGNORECASE)
 
-    config = use_config()
-    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "1")
-    return config
+
+def _main_content(soup: BeautifulSoup) -> Tag:
+    """The part of the page its author wrote: `<main>` (or the one `<article>`), else the body,
+    without the furniture around it: headers and footers outside the article, sidebars, comment
+    threads, share bars, and lists made only of links (menus, tables of contents, related reading)."""
+    roles = ", ".join(f"[role={role}]" for role in _FURNITURE_ROLES)
+    for tag in soup.select(f"aside, form, [hidden], [aria-hidden=true], {roles}"):
+        tag.decompose()
+    for tag in soup.find_all(_furniture):
+        tag.decompose()
+    articles = soup.find_all("article")
+    root = soup.find("main") or soup.find(attrs={"role": "main"}) \
+        or (articles[0] if len(articles) == 1 else None) or soup.body or soup
+    for tag in root.find_all(["header", "footer"]):
+        if not tag.find("h1"):
+            tag.decompose()
+    for links in root.find_all(["ul", "ol"]):
+        if links.parent is not None and _only_links(links):
+            links.decompose()
+    return root
+
+
+def _furniture(tag: Tag) -> bool:
+    if tag.name in ("html", "body", "main", "article") or tag.attrs is None:
+        return False
+    names = [*tag.get("class", []), tag.get("id") or ""]
+    return any(_FURNITURE_NAMES.match(name) for name in names if name)
+
+
+def _only_links(tag: Tag) -> bool:
+    """A list of three or more items, each of which is a link and nothing else."""
+    items = tag.find_all("li")
+    if len(items) < 3:
+        return False
+    linked = sum(len(inline(a)) for a in tag.find_all("a"))
+    return all(item.find("a") is not None for item in items) and linked >= 0.9 * len(inline(tag))
 
 
 def markdown_text(raw: str) -> Extracted:
@@ -111,12 +138,6 @@ def _prepare(soup: BeautifulSoup) -> None:
     for mark in soup.select("a.headerlink, a.anchor, a.anchorjs-link, nav, [role=navigation], [role=search], "
                             "script, style, noscript, template"):
         mark.decompose()
-    for pre in soup.find_all("pre"):
-        if pre.find("code") is None:  # trafilatura reads a bare <pre> as a quotation
-            code = soup.new_tag("code")
-            code.string = pre.get_text()
-            pre.clear()
-            pre.append(code)
     _mark_questions(soup)
 
 

@@ -30,6 +30,13 @@ _STARTS_BLOCK = re.compile(r"\s*(?:[-*•>|#]|\d+[.)]\s)")
 # A fenced code block (stored text of HTML and Markdown articles): one unit, never split, never quoted.
 FENCE = "```"
 _ITEM_MARKER = re.compile(r"\s*(?:[-*•]|>)\s+")
+# "HISTFILE: The file to save ...": a term (one word, or a few capitalised ones) and its definition (a
+# `<dt>` and its `<dd>`, or a labelled line); a definition this short is one unit, since its later
+# sentences mean nothing without the term.
+_LABEL = re.compile(r"\s*(?!(?:Q|A|Question|Answer)\s*:)(?:[^\s:]{1,40}|[^\s:a-z][^\s:]*(?: [^\s:a-z][^\s:]*){1,2}):\s")
+_SHORT_DEFINITION = 400
+# Initials ("P.W.", "J. R. R."): a full stop after one letter ends no sentence.
+_INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]")
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,9 @@ def line_sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]
         return
     if marker := _ITEM_MARKER.match(text, start, end):
         start = marker.end()  # a list item's "- " or a quotation's "> " is not part of its sentence
+    if _LABEL.match(text, start, end) and end - start <= _SHORT_DEFINITION:
+        yield from _trimmed(text, start, end)  # "HISTFILE: ... If unset, ...": each sentence needs its term
+        return
     piece_start = start
     for match in _BOUNDARY.finditer(text, start, end):
         stop = match.end()
@@ -91,7 +101,7 @@ def _is_abbreviation(text: str, start: int, dot: int) -> bool:
         return False
     token = word.group(1).lower()
     list_marker = token.isdigit() and len(token) <= 2 and not text[start:dot].strip()[:-len(token)].strip()
-    return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()) or list_marker
+    return token in _ABBREVIATIONS or bool(_INITIALS.fullmatch(token)) or list_marker
 
 
 def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
