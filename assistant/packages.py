@@ -23,13 +23,13 @@ DISTRIBUTION = "cited-assistant"
 
 
 def normal(name: str) -> str:
-    """A package name as the index compares them (PEP 503): `lxml_html_clean` is `lxml-html-clean`."""
+    """A package name as the index compares them (PEP 503): `markdown_it_py` is `markdown-it-py`."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @functools.lru_cache(maxsize=1)
 def declared() -> dict[str, str]:
-    """Each runtime requirement of this project, by normal name: {"lxml-html-clean": "lxml_html_clean==0.4.7"}.
+    """Each runtime requirement of this project, by normal name: {"markdown-it-py": "markdown-it-py==4.3.0"}.
     Empty when the project runs from a source tree that was never installed."""
     try:
         requirements = importlib.metadata.requires(DISTRIBUTION) or []
@@ -60,7 +60,9 @@ def missing_import(command: str, exc: ImportError) -> MissingPackageError:
     one is installed at a version that does not fit."""
     module = (exc.name or "").split(".")[0]
     if isinstance(exc, ModuleNotFoundError) and module:
-        return missing(command, normal(module), declared().get(normal(module), module))
+        # The module's distribution by name ("markdown_it" comes from markdown-it-py).
+        name = normal(next(iter(importlib.metadata.packages_distributions().get(module, [])), module))
+        return missing(command, name, declared().get(name, module))
     # e.g. lxml.html.clean, which only says that lxml_html_clean is missing, or a name a version lacks
     reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
     return MissingPackageError(

@@ -8,7 +8,7 @@ temporary folder), then in it:
 - ingests HTML, Markdown and text (tests/site and seeds/) into a new index;
 - asks over HTTP, through a real `assistant serve` on loopback, questions each answered by one
   kind of page, and one through `assistant ask --json`;
-- uninstalls lxml_html_clean and ingests again: one sentence naming the package and the command
+- uninstalls lxml and ingests again: one sentence naming the package and the command
   that installs it, exit 1, no traceback, and the served index unchanged.
 
 Any failure ends the run with exit 1 and says what differed; a missing runtime dependency fails CI.
@@ -134,15 +134,15 @@ def check_answer(how: str, question: str, answer: dict, doc_id: str, word: str) 
 
 
 def missing_package(bin_: Path, index: Path, url: str) -> None:
-    step("lxml_html_clean uninstalled: ingest --rebuild must say so and change nothing")
+    step("lxml uninstalled: ingest --rebuild must say so and change nothing")
     before = get_json(url + "/api/health")
-    run([bin_ / "pip", "uninstall", "-q", "-y", "lxml_html_clean"])
+    run([bin_ / "pip", "uninstall", "-q", "-y", "lxml"])
     result = subprocess.run([bin_ / "assistant", "ingest", "--rebuild", "--index", index, ROOT / "tests" / "site"],
                             capture_output=True, text=True, env=environment())
     lines = result.stderr.strip().splitlines()
     if result.returncode != 1 or len(lines) != 1 or "Traceback" in result.stderr \
-            or "lxml-html-clean" not in lines[0] or "pip install" not in lines[0]:
-        raise SmokeFailure(f"expected exit 1 and one line naming lxml-html-clean and pip install, got exit "
+            or "lxml" not in lines[0] or "pip install" not in lines[0]:
+        raise SmokeFailure(f"expected exit 1 and one line naming lxml and pip install, got exit "
                            f"{result.returncode}: {result.stderr[-2000:]}")
     say(f"exit 1: {lines[0]}")
     time.sleep(1.5)  # a server looks for a newer generation once a second

@@ -83,7 +83,7 @@ def providing(module: str, candidates: list[str]) -> list[str]:
 def test_every_imported_package_is_a_declared_runtime_dependency() -> None:
     declared = pins(PYPROJECT["dependencies"])
     imported = imported_distributions()
-    assert {"lxml-html-clean", "numpy", "torch", "gradio"} <= declared.keys()  # the walk is not empty-handed
+    assert {"lxml", "numpy", "torch", "gradio"} <= declared.keys()  # the walk is not empty-handed
     assert "numpy" in imported and "chromadb" in imported
     undeclared = {name: sorted(where) for name, where in imported.items() if name not in declared}
     assert not undeclared, f"imported but not in [project.dependencies]: {undeclared}"
@@ -140,10 +140,10 @@ def test_a_declared_package_that_is_not_installed_stops_ingest_before_the_index_
         seeds_indexed: tuple[CliRunner, str, dict], monkeypatch: pytest.MonkeyPatch) -> None:
     runner, index, before = seeds_indexed
     distribution = importlib.metadata.distribution
-    version = importlib.metadata.version("lxml_html_clean")
+    version = importlib.metadata.version("markdown-it-py")
 
     def uninstalled(name: str) -> importlib.metadata.Distribution:
-        if normal(name) == "lxml-html-clean":
+        if normal(name) == "markdown-it-py":
             raise importlib.metadata.PackageNotFoundError(name)
         return distribution(name)
 
@@ -151,8 +151,8 @@ def test_a_declared_package_that_is_not_installed_stops_ingest_before_the_index_
     result = runner.invoke(main, ["ingest", "--rebuild", str(ROOT / "tests" / "site"), "--index", index])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"Error: Ingest needs the Python package lxml-html-clean, which is not installed: install it with "
-        f"`{sys.executable} -m pip install 'lxml_html_clean=={version}'`."
+        f"Error: Ingest needs the Python package markdown-it-py, which is not installed: install it with "
+        f"`{sys.executable} -m pip install 'markdown-it-py=={version}'`."
     ]
     monkeypatch.undo()
     assert answer(runner, index) == before  # --rebuild did not start: the seeds are still the index
@@ -161,12 +161,12 @@ def test_a_declared_package_that_is_not_installed_stops_ingest_before_the_index_
 def test_a_package_gone_mid_ingest_is_one_sentence_and_the_live_index_stays(
         seeds_indexed: tuple[CliRunner, str, dict], monkeypatch: pytest.MonkeyPatch) -> None:
     runner, index, before = seeds_indexed
-    monkeypatch.setitem(sys.modules, "trafilatura", None)  # `import trafilatura` fails as if it were gone
+    monkeypatch.setitem(sys.modules, "markdown_it", None)  # `import markdown_it` fails as if it were gone
     result = runner.invoke(main, ["ingest", str(ROOT / "tests" / "site"), "--index", index])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.output.strip().splitlines() == [
-        f"Error: Ingest needs the Python package trafilatura, which is not installed: install it with "
-        f"`{sys.executable} -m pip install 'trafilatura=={importlib.metadata.version('trafilatura')}'`."
+        f"Error: Ingest needs the Python package markdown-it-py, which is not installed: install it with "
+        f"`{sys.executable} -m pip install 'markdown-it-py=={importlib.metadata.version('markdown-it-py')}'`."
     ]
     monkeypatch.undo()
     assert answer(runner, index) == before

@@ -7,12 +7,12 @@ offset in the index refers to this text.
 
 HTML: the page is parsed as a browser parses it (lxml), and its main part (`<main>`, the one
 `<article>`, else the body) is read without the furniture around it (navigation, sidebars, headers
-and footers, comment threads, link-only lists such as menus and tables of contents); before that, question-and-answer units found by their structure (a block
-set apart and the block that answers it, in whatever markup: see `_mark_questions`) become "Q: "
-lines, and a schema.org FAQPage in JSON-LD adds the entries the page does not show. A layout table
-(cells holding paragraphs or lists) is read as the blocks in its cells. Markdown is rendered by
-markdown-it (CommonMark) and read the same way (its bold-paragraph questions too); its front matter
-gives the title.
+and footers, comment threads, link-only lists such as menus and tables of contents); before that,
+question-and-answer units found by their structure (a block set apart and the block that answers it,
+in whatever markup: see `_mark_questions`) become "Q: " lines, and a schema.org FAQPage in JSON-LD
+adds the entries the page does not show. A layout table (cells holding paragraphs or lists) is read
+as the blocks in its cells. Markdown is rendered by markdown-it (CommonMark) and read the same way
+(its bold-paragraph questions too); its front matter gives the title.
 """
 
 from __future__ import annotations
