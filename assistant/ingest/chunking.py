@@ -47,15 +47,21 @@ _APART_HEADING = re.compile(r"^(?:references|sources|citations|bibliography|furt
 _NAVIGATION_LINE = re.compile(r"^[←→«»↑⬅➜]")
 _RULE = re.compile(r"^\s*([-*_=])\1{2,}\s*$")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
-# "### How do I ...?": a question heading starts a FAQ entry in any article.
-_QUESTION_HEADING = re.compile(r"^\s{0,3}#{2,4}\s+.+\?\s*$")
+# "### How do I ...?": a question heading, at any level, starts a FAQ entry in any article.
+_QUESTION_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+.+\?\s*$")
+# A heading that asks: a question mark in it, or a question's first word after its number.
+_ASKING = re.compile(
+    r"\?|^(?:how|what|why|when|where|which|who|whom|whose|can|could|does|do|did|is|are|was|were|will|would|"
+    r"should|shall|may|might|must|has|have|am)\b", re.IGNORECASE)
+# The level where a page's entries are: enough headings there ask, and most of them do.
+_ENTRIES_AT_LEAST, _ENTRIES_SHARE = 3, 0.5
 # A verb that makes a headline a statement: a common finite verb, or a past tense ("Quit", "Called", "Fined").
 _HEADLINE_VERB = re.compile(
     r"\b(?:is|are|was|were|has|have|had|will|would|can|could|says|said|quits?|left|leaves|calls|makes|made|gets|got|"
     r"wins|won|beats|takes|took|puts|goes|went|becomes|became|shows|reveals|warns|wants|[a-z]{3,}ed)\b",
     re.IGNORECASE)
-# A question's own number: "(3) ", "1.4\t", "2. " (not "3 ways to ...").
-_QUESTION_NUMBER = re.compile(r"^\s*(?:\(\d+\)|\d+(?:\.\d+)+\.?|\d+[.)])\s+")
+# A question's own number: "(3) ", "1.4\t", "2. ", "3.1: ", "Q3. " (not "3 ways to ...").
+_QUESTION_NUMBER = re.compile(r"^\s*(?:\(\d+\)|\d+(?:\.\d+)+[.:]?|\d+[.):]|Q\d+[.:)]?)\s+")
 # "4. ", "1.4\t", "(3) ", "Q2. ": how a plain-text FAQ numbers its questions.
 _NUMBERED_LINE = re.compile(r"^(?:\(\d+\)|\d+(?:\.\d+)*[.)]?|Q\d*[.:)])\s+\S")
 
@@ -115,6 +121,8 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
     whole_faq = not marked and bool(_FAQ_HEADING.search(article.title) or "faq" in Path(article.path).name.lower())
     in_faq, in_references = whole_faq, False
     lines = list(joined_lines(article.text, 0, len(article.text)))
+    entries = _entry_level(lines) if marked else 0
+    in_entry = False
     for i, line in enumerate(lines):
         text = line.stripped
         following = lines[i + 1] if i + 1 < len(lines) else None
@@ -135,11 +143,13 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
         if in_references and not _MD_HEADING.match(text):
             yield line, "item"
             continue
-        if QUESTION_PREFIX.match(text) or _QUESTION_HEADING.match(text) or in_faq and (not marked and (
-            text.endswith("?") and (is_heading(text[:-1] + "x") or len(text) <= 200)
-            or _states_a_problem(line, following)
-        ) or marked and text.endswith("?") and bool(_MD_HEADING.match(text))):
+        if QUESTION_PREFIX.match(text) or _QUESTION_HEADING.match(text) or (entries and _level(text) == entries) \
+                or in_faq and not marked and _asks_in_text(line, following):
             yield line, "question"
+            in_entry = True
+            continue
+        if in_entry and _level(text) > entries > 0:
+            yield line, "text"  # a heading inside an entry ("3.14.1 Using the concat demuxer") is its answer's
             continue
         # The first line is kept as text (it helps retrieval, though never quoted); its repeats are not.
         if line.start > 0 and _heading_text(line.text) == article.title:
@@ -150,11 +160,41 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
         heading = _MD_HEADING.match(text) if marked else is_heading(text) or underlined
         if heading and (line.start > 0 or _MD_HEADING.match(text)):
             section = _heading_text(text)
-            in_faq = whole_faq or bool(_FAQ_HEADING.search(section))
+            in_faq, in_entry = whole_faq or bool(_FAQ_HEADING.search(section)), False
             in_references = bool(_REFERENCES_HEADING.match(section))
             yield line, "heading"
             continue
         yield line, "text"
+
+
+def _asks_in_text(line: Line, following: Line | None) -> bool:
+    """In a plain-text FAQ: a short line that asks, or a numbered problem statement with its answer
+    indented below."""
+    text = line.stripped
+    return text.endswith("?") and (is_heading(text[:-1] + "x") or len(text) <= 200) \
+        or _states_a_problem(line, following)
+
+
+def _level(text: str) -> int:
+    """A Markdown heading's level (`###` is 3); 0 for a line that is no heading."""
+    return len(text) - len(text.lstrip("#")) if _MD_HEADING.match(text) else 0
+
+
+def _entry_level(lines: list[Line]) -> int:
+    """The heading level at which a page lists its FAQ entries, whatever its generator numbers or
+    words them ("### 1.3 I cannot read this file.", "## 3.1: Where to get it"): the level with the
+    most headings that ask, when at least three do and they are most of that level's headings.
+    Every heading at that level is an entry; 0 when the page has no such level."""
+    asking: dict[int, int] = {}
+    total: dict[int, int] = {}
+    for line in lines:
+        if level := _level(line.stripped):
+            total[level] = total.get(level, 0) + 1
+            asking[level] = asking.get(level, 0) + bool(_ASKING.search(_question_text(line.stripped)))
+    best = max(asking, key=lambda level: asking[level], default=0)
+    if asking.get(best, 0) >= _ENTRIES_AT_LEAST and asking[best] >= _ENTRIES_SHARE * total[best]:
+        return best
+    return 0
 
 
 def _states_a_problem(line: Line, following: Line | None) -> bool:
