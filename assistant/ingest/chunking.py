@@ -53,6 +53,9 @@ _QUESTION_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+.+\?\s*$")
 _ASKING = re.compile(
     r"\?|^(?:how|what|why|when|where|which|who|whom|whose|can|could|does|do|did|is|are|was|were|will|would|"
     r"should|shall|may|might|must|has|have|am)\b", re.IGNORECASE)
+# "1.2 What is this?", "- 3.1: Where to get it", "## Q2.4) ...": an entry's number in a FAQ, two or
+# three levels deep (a chapter's own "1. General" is one level).
+_ENTRY_NUMBER = re.compile(r"^(?:[-*•]\s+|#{1,6}\s+)?(?:Q\s*)?\d+\.\d+(?:\.\d+)?[.:)]?\s+\S")
 # The level where a page's entries are: enough headings there ask, and most of them do.
 _ENTRIES_AT_LEAST, _ENTRIES_SHARE = 3, 0.5
 # A verb that makes a headline a statement: a common finite verb, or a past tense ("Quit", "Called", "Fined").
@@ -118,7 +121,8 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
     compress() returns Z_BUF_ERROR.") with its answer indented below it."""
     # HTML and Markdown articles mark their headings: no other line is one.
     marked = not article.path.lower().endswith(".txt")
-    whole_faq = not marked and bool(_FAQ_HEADING.search(article.title) or "faq" in Path(article.path).name.lower())
+    faq_page = bool(_FAQ_HEADING.search(article.title) or "faq" in Path(article.path).name.lower())
+    whole_faq = not marked and faq_page
     in_faq, in_references = whole_faq, False
     lines = list(joined_lines(article.text, 0, len(article.text)))
     entries = _entry_level(lines) if marked else 0
@@ -144,6 +148,7 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
             yield line, "item"
             continue
         if QUESTION_PREFIX.match(text) or _QUESTION_HEADING.match(text) or (entries and _level(text) == entries) \
+                or (faq_page or in_faq) and _numbered_entry(text, following) \
                 or in_faq and not marked and _asks_in_text(line, following):
             yield line, "question"
             in_entry = True
@@ -165,6 +170,13 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
             yield line, "heading"
             continue
         yield line, "text"
+
+
+def _numbered_entry(text: str, following: Line | None) -> bool:
+    """A FAQ's numbered entry ("1.2 What is this?", "3.1: Where to get it"), short, with an answer
+    after it: the next line is no numbered entry too, as in a table of contents."""
+    return len(text) <= 200 and bool(_ENTRY_NUMBER.match(text)) and following is not None \
+        and not _ENTRY_NUMBER.match(following.stripped)
 
 
 def _asks_in_text(line: Line, following: Line | None) -> bool:

@@ -20,11 +20,13 @@ from __future__ import annotations
 import functools
 import json
 import re
+import warnings
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 
 from .blocks import BLOCK, HEADINGS, inline, is_block, structured
 
@@ -45,7 +47,9 @@ def html_text(raw: str) -> Extracted:
     the site's name)."""
     # lxml builds the tree a browser builds: an unclosed <p> ends where a <pre>, a heading or a list
     # begins, so the inline markup after it stays inside its own sentence.
-    soup = BeautifulSoup(raw, "lxml")
+    with warnings.catch_warnings():  # an XHTML page is read as HTML, as browsers read it
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(raw, "lxml")
     title = _page_title(soup)
     faq = _json_ld_faq(soup)
     _prepare(soup)
@@ -148,8 +152,8 @@ def _mark_questions(soup: BeautifulSoup) -> None:
     block that answers it: a paragraph, a quotation, a list, a table row of its own, the rest of its
     list item, or the second cell of its row. Its text becomes a "Q: " line, which the chunker reads
     as a FAQ question whether it asks ("How do I ...?") or states a problem ("The file did not get
-    smaller."). A statement counts only beside units that ask (in the same list, table or parent
-    block), so that a bold paragraph in a story, or a sidebar's bold title, stays what it is."""
+    smaller."). A statement counts only among units most of which ask (in the same list, table or
+    parent block), so that a bold paragraph in a story, or a sidebar's bold title, stays what it is."""
     units: list[tuple[Tag | None, str, Callable[[], None]]] = []  # (container, question, marking)
     for block in soup.find_all(["p", "div"]):
         asked = _asks(block) if not block.find(BLOCK) else ""
@@ -189,15 +193,23 @@ def _mark_questions(soup: BeautifulSoup) -> None:
             units.append((table, asked, functools.partial(_row_as_unit, row, asked, lead, cells[1])))
         elif len(cells) == 1 and following is not None and inline(following):
             units.append((table, asked, functools.partial(_row_as_unit, row, asked, lead, None)))
-    asking = {id(container) for container, asked, _ in units if asked.endswith("?")}
+    asks = Counter(id(container) for container, asked, _ in units if _is_question(asked))
+    total = Counter(id(container) for container, _, _ in units)
     for container, asked, mark in units:
-        if asked.endswith("?") or id(container) in asking:
+        if _is_question(asked) or asks[id(container)] >= _STATEMENTS_AMONG * total[id(container)]:
             mark()
+
+
+def _is_question(asked: str) -> bool:
+    """Words that ask ("Why is it slow?"), not a term that ends in "?" ("@?", "-?")."""
+    return asked.endswith("?") and len(re.findall(r"[A-Za-z]{2,}", asked)) >= 2
 
 
 _EMPHASIS = {"b", "strong", "em", "i"}
 # How a FAQ numbers or marks its questions: "(12) ", "1.2. ", "3) ", "Q. ", "Question 4: " (not "2023 was").
 _NUMBERED = re.compile(r"^\s*(?:\(\d+\)|\d+(?:\.\d+)+\.?|\d+[.)]|(?:Q|Question)\s*\d*\s*[:.)-])\s+", re.IGNORECASE)
+# Statements set apart are questions only among units of which at least this share ask.
+_STATEMENTS_AMONG = 0.5
 # A question longer than this is a paragraph, not a question set apart.
 _LONGEST_QUESTION = 300
 
