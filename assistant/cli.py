@@ -75,7 +75,7 @@ def main(ctx: click.Context, config: Path | None, model: str | None, chroma_host
                             "llm_url": llm_url, "llm_model": llm_model}
 
 
-@main.command()
+@main.command(short_help="Read articles (.txt, .md, .html) into the index.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_option
 @click.option("--rebuild", is_flag=True, help="Discard the index and build it again from scratch.")
@@ -85,7 +85,8 @@ def main(ctx: click.Context, config: Path | None, model: str | None, chroma_host
 @friendly_errors
 def ingest(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool,
            include: tuple[str, ...], exclude: tuple[str, ...]) -> None:
-    """Read articles (.txt, .md, .html) into the index; unchanged files are skipped."""
+    """Read articles (.txt, .md, .html) from PATHS, files or folders (default: ./seeds), into the index;
+    unchanged files are skipped."""
     from .ingest.pipeline import ingest as run_ingest
 
     settings = _settings(ctx, index_dir=index_dir, corpus=paths or None, include=include or None,
@@ -150,12 +151,15 @@ def chat(ctx: click.Context, index_dir: Path | None) -> None:
                "Ctrl-D leaves.")
     for entry in assistant.faq()[:3]:
         click.echo(f"  e.g. {entry.question}")
+    piped = not sys.stdin.isatty()  # a terminal shows what is typed; piped questions are printed by us
     while True:
         try:
             line = input("\n> ")
         except EOFError:
             click.echo()
             return
+        if piped:
+            click.echo(line)
         command = line.strip().lower()
         if command in {"/quit", "/exit"}:
             return
@@ -177,8 +181,9 @@ def chat(ctx: click.Context, index_dir: Path | None) -> None:
 
 @main.command()
 @index_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=7860, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on (0.0.0.0: every interface).")
+@click.option("--port", type=int, default=7860, show_default=True, help="The port to listen on.")
 @click.option("--allowed-origins", default=None,
               help="Comma-separated origins allowed to embed the widget and call the API from a browser.")
 @click.pass_context
@@ -190,19 +195,23 @@ def serve(ctx: click.Context, index_dir: Path | None, host: str, port: int, allo
     run_server(_settings(ctx, index_dir=index_dir, allowed_origins=allowed_origins), host=host, port=port)
 
 
-@main.command(name="eval")
+@main.command(name="eval", short_help="Run Q&A suites and report.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_option
 @click.option("--url", default=None, help="Ask a running server (POST URL/api/ask) instead of in-process.")
 @click.option("--k", "k", type=int, default=3, show_default=True, help="The k of hit@k.")
-@click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), default=None)
-@click.option("--junit", "junit_out", type=click.Path(path_type=Path, dir_okay=False), default=None)
-@click.option("--markdown", "markdown_out", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write the results as JSON to this file (with --compare: every run).")
+@click.option("--junit", "junit_out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write the results as JUnit XML to this file, for CI.")
+@click.option("--markdown", "markdown_out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write the report as Markdown to this file.")
 @click.option("--min-pass-rate", type=float, default=None, help="Exit 0 when at least this share passes.")
 @click.option("--only", default=None, help="Comma-separated case ids to run.")
 @click.option("--tags", default=None, help="Comma-separated tags; run cases carrying any of them.")
-@click.option("--concurrency", type=int, default=1, show_default=True)
-@click.option("--engine", type=click.Choice(["ours", "naive"]), default="ours", show_default=True)
+@click.option("--concurrency", type=int, default=1, show_default=True, help="Cases run at once.")
+@click.option("--engine", type=click.Choice(["ours", "naive"]), default="ours", show_default=True,
+              help="Whose answers to judge: ours, or the naive baseline (llama-index defaults).")
 @click.option("--compare", is_flag=True, help="Run ours and the naive pipeline side by side; with --llm-url, the "
               "LLM's answers beside the extractive ones.")
 @click.option("--from-faq", "from_faq", type=click.Path(path_type=Path), default=None,
@@ -219,7 +228,7 @@ def eval_command(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | 
     sys.exit(run(EvalOptions.from_cli(list(paths), **options), settings))
 
 
-@main.group()
+@main.group(short_help="Curate readers' rated questions into the FAQ.")
 def faq() -> None:
     """Curate readers' rated questions into the FAQ: review, accept, reject, list, remove, export."""
 
@@ -232,7 +241,7 @@ def _curation(ctx: click.Context, index_dir: Path | None) -> tuple[Any, Any]:
     return FeedbackStore(settings), Assistant.open(settings)
 
 
-@faq.command(name="review")
+@faq.command(name="review", short_help="Rated questions still to decide, grouped.")
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the groups as JSON.")
 @click.pass_context
@@ -288,7 +297,7 @@ def faq_reject(ctx: click.Context, item_id: int, index_dir: Path | None, out_of_
     click.echo(f"Marked out of scope as {entry.id}: {entry.question}" if entry else f"Rejected rating {item_id}.")
 
 
-@faq.command(name="list")
+@faq.command(name="list", short_help="The curated FAQ, with the entries' ids.")
 @index_option
 @click.pass_context
 @friendly_errors
@@ -317,9 +326,10 @@ def faq_remove(ctx: click.Context, entry_id: str, index_dir: Path | None) -> Non
     click.echo(f"Removed {entry.id}: {entry.question}")
 
 
-@faq.command(name="export")
+@faq.command(name="export", short_help="The FAQ as Markdown, HTML, JSON or a suite.")
 @index_option
-@click.option("--format", "kind", type=click.Choice(["md", "html", "json", "eval"]), default="md", show_default=True)
+@click.option("--format", "kind", type=click.Choice(["md", "html", "json", "eval"]), default="md", show_default=True,
+              help="Markdown, an HTML page, JSON, or an eval suite guarding the entries.")
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Default: stdout.")
 @click.option("--base-url", default="", help="Prefix for links to article pages (e.g. https://ask.example.org).")
 @click.pass_context

@@ -21,7 +21,8 @@ from .answering.generate import GenerativeAnswerer, connect
 from .answering.grounding import GroundingCheck
 from .answering.retrieve import Retrieval, Retriever
 from .config import Settings
-from .errors import UserInputError
+from .errors import IndexMissingError, UserInputError
+from .store.chroma import where
 from .store.reader import IndexReader
 from .text.terms import terms
 from .types import Answer, Article, Turn
@@ -37,6 +38,15 @@ def validate_question(question: object, limit: int) -> str:
     if len(question) > limit:
         raise UserInputError(f"The question is {len(question):,} characters long; the limit is {limit:,}: shorten it.")
     return _encodable(question, "question")
+
+
+def no_index(settings: Settings) -> str:
+    """What every face says when there is no index: where it was looked for, whatever the working
+    directory, and how to make or find one."""
+    if settings.chroma_host:
+        return f"No index at {where(settings)}: run `assistant ingest` first."
+    return (f"No index at {settings.index_dir.absolute()}: run `assistant ingest` first, "
+            "or point --index at an existing index.")
 
 
 def _encodable(text: str, what: str) -> str:
@@ -77,7 +87,11 @@ class Assistant:
     def open(cls, settings: Settings) -> Assistant:
         """Open the index named by the settings, ready to answer: the first question costs like
         the next. Raises IndexMissingError / IndexMismatchError."""
-        assistant = cls(settings, IndexReader.open(settings))
+        try:
+            index = IndexReader.open(settings)
+        except IndexMissingError:
+            raise IndexMissingError(no_index(settings)) from None
+        assistant = cls(settings, index)
         assistant.retriever.warm()
         return assistant
 

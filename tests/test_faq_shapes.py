@@ -1,7 +1,8 @@
 """FAQ entries found by their structure, in shapes the older rules did not know (tests/faq_shapes:
 numbered bold paragraphs with quoted answers, "Q."/"A." paragraphs, a two-column table, list items
 that open with their question, <details>, a definition list, bold Markdown paragraphs, a numbered
-plain-text FAQ), problem statements among the questions; and what a reader gets who asks each one
+plain-text FAQ, a generator's numbered headings, DocBook's Q and A table, Markdown holding HTML),
+problem statements among the questions; and what a reader gets who asks each one
 word for word: its own entry's answer, never the question said back."""
 
 from __future__ import annotations
@@ -34,6 +35,17 @@ QUESTIONS = {
     "bold-questions": ["Why does Kettle rebuild everything after an upgrade?", "How do I run a single task?",
                        "Builds hang on a network drive."],
     "numbered": ["Is Fernlib thread-safe?", "fern_open() returns FERN_EMEMORY.", "Where can I get a Windows build?"],
+    # A generator's numbered headings: statements and titles among the questions are entries at the
+    # level where the questions are; chapters, the contents list and a sub-heading inside an entry are not.
+    "numbered-headings": ["Why doesn't Tallow support feature [xyz]?",
+                          "I cannot read this file although the format is supported.",
+                          "Where to get the latest version", "How do I join two files?"],
+    # DocBook's Q and A table ("Q:" in a cell of its own) after a contents list of the same questions.
+    "docbook-table": ["How do I create a proper patch for Reel?", "How do I translate Reel to a new language?"],
+    # Markdown holding HTML: <details> and numbered paragraphs with an anchor in them.
+    "markdown-html": ["What is the difference between Fizz and Fizz++?",
+                      "When I compile Fizz, it fails with the following message",
+                      "Does Fizz need a lot of memory to run?"],
 }
 
 

@@ -63,6 +63,7 @@ _HEADLINE_VERB = re.compile(
     r"\b(?:is|are|was|were|has|have|had|will|would|can|could|says|said|quits?|left|leaves|calls|makes|made|gets|got|"
     r"wins|won|beats|takes|took|puts|goes|went|becomes|became|shows|reveals|warns|wants|[a-z]{3,}ed)\b",
     re.IGNORECASE)
+_ITEM = re.compile(r"^\s*[-*•]\s+")
 # A question's own number: "(3) ", "1.4\t", "2. ", "3.1: ", "Q3. " (not "3 ways to ...").
 _QUESTION_NUMBER = re.compile(r"^\s*(?:\(\d+\)|\d+(?:\.\d+)+[.:]?|\d+[.):]|Q\d+[.:)]?)\s+")
 # "4. ", "1.4\t", "(3) ", "Q2. ": how a plain-text FAQ numbers its questions.
@@ -98,7 +99,8 @@ def _heading_text(line: str) -> str:
 
 def _question_text(line: str) -> str:
     """A FAQ question as readers ask it: without "Q:", its number ("1.4", "(3)", "2.") or line breaks."""
-    return " ".join(_QUESTION_NUMBER.sub("", QUESTION_PREFIX.sub("", _heading_text(line))).split())
+    text = _ITEM.sub("", _heading_text(line))
+    return " ".join(_QUESTION_NUMBER.sub("", QUESTION_PREFIX.sub("", text)).split())
 
 
 def chunk_article(article: Article, settings: Settings) -> list[Chunk]:
@@ -147,14 +149,14 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
         if in_references and not _MD_HEADING.match(text):
             yield line, "item"
             continue
+        if in_entry and _level(text) > entries > 0:
+            yield line, "text"  # a heading inside an entry ("3.14.1 Using the concat demuxer") is its answer's
+            continue
         if QUESTION_PREFIX.match(text) or _QUESTION_HEADING.match(text) or (entries and _level(text) == entries) \
                 or (faq_page or in_faq) and _numbered_entry(text, following) \
                 or in_faq and not marked and _asks_in_text(line, following):
             yield line, "question"
             in_entry = True
-            continue
-        if in_entry and _level(text) > entries > 0:
-            yield line, "text"  # a heading inside an entry ("3.14.1 Using the concat demuxer") is its answer's
             continue
         # The first line is kept as text (it helps retrieval, though never quoted); its repeats are not.
         if line.start > 0 and _heading_text(line.text) == article.title:

@@ -106,8 +106,8 @@ def _only_links(tag: Tag) -> bool:
 
 
 def markdown_text(raw: str) -> Extracted:
-    """A Markdown file's text with its markup read (headings, lists, code fences, tables), and its
-    title: front matter `title:`, else the first `#` heading."""
+    """A Markdown file's text with its markup read (headings, lists, code fences, tables, the HTML
+    in it), and its title: front matter `title:`, else the first `#` heading."""
     from markdown_it import MarkdownIt
 
     title = ""
@@ -115,9 +115,10 @@ def markdown_text(raw: str) -> Extracted:
         title = next((line.split(":", 1)[1].strip().strip("\"'") for line in front.group(1).splitlines()
                       if line.lower().startswith("title:")), "")
         raw = raw[front.end():]
-    rendered = MarkdownIt("commonmark", {"html": False}).enable("table").render(raw)
-    soup = BeautifulSoup(rendered, "html.parser")
-    _mark_questions(soup)
+    # The HTML a Markdown file holds ("<details><summary>...", "1.1.<a name=...>") is read as HTML.
+    rendered = MarkdownIt("commonmark", {"html": True}).enable("table").render(raw)
+    soup = BeautifulSoup(rendered, "lxml")
+    _prepare(soup)
     if not title and (h1 := soup.find("h1")):
         title = inline(h1)
     return Extracted(title, structured(soup))
@@ -178,21 +179,7 @@ def _mark_questions(soup: BeautifulSoup) -> None:
         if summary is not None and asked and len(asked) <= _LONGEST_QUESTION:
             units.append((details.parent, asked, functools.partial(_pair_as_unit, summary, details, asked)))
     for row in soup.find_all("tr"):
-        cells = [c for c in row.find_all(["td", "th"], recursive=False)
-                 if not _NUMBERED.fullmatch(inline(c) + " ") and not c.find(HEADINGS)]
-        lead = _lead(cells[0]) if cells else None
-        asked = _asks(lead) if lead is not None else ""
-        following = row.find_next_sibling("tr")
-        table = row.find_parent("table")
-        if not asked and lead is not None and len(cells) == 2 and lead.name == "td" \
-                and len(inline(lead)) <= _LONGEST_QUESTION:
-            asked = _NUMBERED.sub("", inline(lead) + " ").strip()  # a table of questions and their answers
-        if lead is None or not asked:
-            continue
-        if len(cells) == 2:
-            units.append((table, asked, functools.partial(_row_as_unit, row, asked, lead, cells[1])))
-        elif len(cells) == 1 and following is not None and inline(following):
-            units.append((table, asked, functools.partial(_row_as_unit, row, asked, lead, None)))
+        units.extend(_row_unit(row))
     asks = Counter(id(container) for container, asked, _ in units if _is_question(asked))
     total = Counter(id(container) for container, _, _ in units)
     for container, asked, mark in units:
@@ -210,6 +197,9 @@ _EMPHASIS = {"b", "strong", "em", "i"}
 _NUMBERED = re.compile(r"^\s*(?:\(\d+\)|\d+(?:\.\d+)+\.?|\d+[.)]|(?:Q|Question)\s*\d*\s*[:.)-])\s+", re.IGNORECASE)
 # Statements set apart are questions only among units of which at least this share ask.
 _STATEMENTS_AMONG = 0.5
+# A cell that only marks the question in the cell beside it ("Q:").
+_QA_MARK = re.compile(r"(?:Q|Question)\s*\d*\s*[:.)-]", re.IGNORECASE)
+_ANSWER_MARK = re.compile(r"(?:A|Answer)\s*\d*\s*[:.)-]", re.IGNORECASE)
 # A question longer than this is a paragraph, not a question set apart.
 _LONGEST_QUESTION = 300
 
@@ -239,15 +229,39 @@ def _emphasised(tag: Tag) -> bool:
     return not _NUMBERED.sub("", " ".join(plain).strip() + " ").strip()
 
 
+def _row_unit(row: Tag) -> list[tuple[Tag | None, str, Callable[[], None]]]:
+    """A table row that asks: its first cell asks (set apart, numbered, or beside its answer's
+    cell), or a "Q:" cell marks the cell after it as the question (DocBook's Q and A tables)."""
+    cells = row.find_all(["td", "th"], recursive=False)
+    if any(_ANSWER_MARK.fullmatch(inline(c)) for c in cells):
+        return []  # the "A:" row of a Q and A table answers the row before it
+    marked = any(_QA_MARK.fullmatch(inline(c)) for c in cells)
+    cells = [c for c in cells if not _NUMBERED.fullmatch(inline(c) + " ") and not c.find(HEADINGS)]
+    lead = _lead(cells[0]) if cells else None
+    asked = _asks(lead) if lead is not None else ""
+    following = row.find_next_sibling("tr")
+    table = row.find_parent("table")
+    if not asked and lead is not None and (len(cells) == 2 and lead.name == "td" or marked) \
+            and len(inline(lead)) <= _LONGEST_QUESTION:
+        asked = _NUMBERED.sub("", inline(lead) + " ").strip()  # a table of questions and their answers
+    if lead is None or not asked:
+        return []
+    if len(cells) == 2:
+        return [(table, asked, functools.partial(_row_as_unit, row, asked, lead, cells[1]))]
+    if len(cells) == 1 and following is not None and inline(following):
+        return [(table, asked, functools.partial(_row_as_unit, row, asked, lead, None))]
+    return []
+
+
 def _lead(cell: Tag) -> Tag | None:
     """What a table cell asks with: the cell, or, when it also shows code or a message below, its
     first bold or emphasised part ("<b>make dies, printing this:</b><pre>...</pre>")."""
-    if not cell.find(BLOCK):
-        return cell
+    blocks = cell.find_all(BLOCK)
+    if not blocks or len(blocks) == 1 and blocks[0].name == "p":
+        return cell  # its text, or one paragraph of it
     first = next((c for c in cell.children if isinstance(c, Tag) and inline(c)
                   or not isinstance(c, Tag) and str(c).strip()), None)
-    rest = cell.find_all(BLOCK)
-    if isinstance(first, Tag) and first.name in _EMPHASIS and all(c.name in ("pre", "code") for c in rest):
+    if isinstance(first, Tag) and first.name in _EMPHASIS and all(c.name in ("pre", "code") for c in blocks):
         return first
     return None
 

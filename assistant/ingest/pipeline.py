@@ -47,21 +47,25 @@ class IngestReport:
     def summary(self) -> str:
         skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
         return (
-            f"Indexed {self.files} files ({self.changed} new or changed, {self.removed_files} removed{skipped}): "
-            f"{self.chunks_added} chunks added, {self.chunks_removed} removed, {self.chunks_kept} kept "
-            f"in {self.seconds:.1f} s."
+            f"Indexed {_counted(self.files, 'file')} ({self.changed} new or changed, {self.removed_files} removed"
+            f"{skipped}): {_counted(self.chunks_added, 'chunk')} added, {self.chunks_removed} removed, "
+            f"{self.chunks_kept} kept in {self.seconds:.1f} s."
         )
 
     def faq_summary(self, listed: int = 6) -> str:
         """One line a site owner reads to see whether their FAQ was understood: the units found per page."""
         if not self.faq_units:
-            return f"FAQ units: none found in the {self.files} files."
+            return f"FAQ units: none found in the {_counted(self.files, 'file')}."
         pages = sorted(self.faq_units.items(), key=lambda item: (-item[1], item[0]))
         shown = ", ".join(f"{count} in {doc_id}" for doc_id, count in pages[:listed])
         more = f", {sum(c for _, c in pages[listed:])} in {len(pages) - listed} more" if len(pages) > listed else ""
         others = self.files - len(pages)
         rest = {0: "", 1: "; none in the other file"}.get(others, f"; none in the other {others} files")
         return f"FAQ units: {sum(self.faq_units.values())} ({shown}{more}){rest}."
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def ingest(
@@ -91,6 +95,9 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
         warn(message)
 
     meter = Progress(enabled=progress)
+    for path in settings.corpus:  # before the lock makes the index folder: a failed start leaves nothing behind
+        if not path.exists():
+            raise UserInputError(f"{path} does not exist: give a file or folder of articles.")
     with writer_lock(settings.index_dir):
         store = _open_store(settings, rebuild, warn)
         old, previous = _previous(store, settings, rebuild, warn)

@@ -25,6 +25,8 @@ _SHORT_QUOTE = 120
 QUESTION_PREFIX = re.compile(r"^(?:Q|Question)\s*[:.)-]\s*", re.IGNORECASE)
 # "A: Yes, ..." in a FAQ entry: the marker is the page's layout, not part of the answer a reader is quoted.
 ANSWER_PREFIX = re.compile(r"(?:A|Answer)\s*[:.]\s+", re.IGNORECASE)
+# A question's or an answer's mark alone on its line ("Q:", "A.", "Question 3:").
+_MARK_ONLY = re.compile(r"(?:Q|A|Question|Answer)\s*\d*\s*[:.)-]?", re.IGNORECASE)
 # A line that starts a block of its own: a list item, a quotation, a table row, a heading.
 _STARTS_BLOCK = re.compile(r"\s*(?:[-*•>|#]|\d+[.)]\s)")
 # A fenced code block (stored text of HTML and Markdown articles): one unit, never split, never quoted.
@@ -168,6 +170,8 @@ def _continues(previous: str, line: str) -> bool:
     and the indented line above is as deep or is a question still unfinished ("Q:  Why is it named
     X if its format is Y?" wrapped in a plain-text FAQ). A list item, a quotation, a table row, a
     heading or an answer's "A:" starts a line of its own."""
+    if _MARK_ONLY.fullmatch(previous.strip()):
+        return True  # "Q:" or "A:" on a line of its own marks the line after it
     asking = bool(QUESTION_PREFIX.match(previous.lstrip()))
     if _CONTINUATION.match(line.lstrip()) and not asking and not (line.lstrip()[0].isalpha() and _ended(previous)):
         return True

@@ -44,15 +44,9 @@ class HistoryTurn(BaseModel):
 
 
 class AskRequest(BaseModel):
+    # A blank or too long question is refused by the engine's validate_question, in the CLI's words.
     question: str = Field(description="The reader's question.")
     history: list[HistoryTurn] = Field(default_factory=list, description="The conversation so far, oldest first.")
-
-    @field_validator("question")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("the question is empty")
-        return value
 
 
 class CitationModel(BaseModel):
@@ -102,11 +96,6 @@ class FeedbackRequest(BaseModel):
     history: list[HistoryTurn] = Field(default_factory=list, description="The conversation before the question.")
     rating: int = Field(description="1: the answer helped; -1: it did not.")
     comment: str = Field("", description=f"What the reader adds, up to {MAX_COMMENT_CHARS:,} characters.")
-
-    @field_validator("question")
-    @classmethod
-    def _question(cls, value: str) -> str:
-        return AskRequest._not_blank(value)
 
     @field_validator("rating")
     @classmethod
@@ -213,7 +202,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         if site := origins.foreign(request):
             _limit(sites, site)
         _check_history(body.history, settings)
-        answer = engine.ask(body.question, [Turn(t.question, t.answer) for t in body.history])
+        question = validate_question(body.question, settings.max_question_chars)
+        answer = engine.ask(question, [Turn(t.question, t.answer) for t in body.history])
         return JSONResponse(answer.to_dict())
 
     @app.post("/api/ask/stream", summary="Answer a question: an LLM's text as it is written, then the answer",
