@@ -28,8 +28,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def deb_glob(debdir, pkg, version):
     ver = version.split(":", 1)[1] if ":" in version else version
     pats = [
-        os.path.join(debdir, "%s_%s_*.deb" % (pkg, ver)),
-        os.path.join(debdir, "%s_%s_*.deb" % (pkg, version.replace(":", "%3a"))),
+        os.path.join(debdir, f"{pkg}_{ver}_*.deb"),
+        os.path.join(debdir, "{}_{}_*.deb".format(pkg, version.replace(":", "%3a"))),
     ]
     for p in pats:
         hits = sorted(glob.glob(p))
@@ -49,27 +49,27 @@ def download(debdir, pkg, version):
     hit = deb_glob(debdir, pkg, version)
     if hit:
         return hit, version
-    r = subprocess.run(["apt-get", "download", "%s=%s" % (pkg, version)], cwd=debdir,
+    r = subprocess.run(["apt-get", "download", f"{pkg}={version}"], cwd=debdir,
                        capture_output=True, text=True)
     hit = deb_glob(debdir, pkg, version)
     if r.returncode == 0 and hit:
         return hit, version
-    print("WARNING: %s=%s not available (%s); falling back to the current version"
-          % (pkg, version, (r.stderr or "").strip().splitlines()[-1:] or "?"), file=sys.stderr)
-    before = set(glob.glob(os.path.join(debdir, "%s_*.deb" % pkg)))
+    reason = (r.stderr or "").strip().splitlines()[-1:] or "?"
+    print(f"WARNING: {pkg}={version} not available ({reason}); falling back to the current version", file=sys.stderr)
+    before = set(glob.glob(os.path.join(debdir, f"{pkg}_*.deb")))
     subprocess.run(["apt-get", "download", pkg], cwd=debdir, check=True)
-    after = set(glob.glob(os.path.join(debdir, "%s_*.deb" % pkg)))
+    after = set(glob.glob(os.path.join(debdir, f"{pkg}_*.deb")))
     new = sorted(after - before) or sorted(after)
     path = new[-1]
     got = deb_version(path)
-    print("WARNING: using %s %s instead of %s" % (pkg, got, version), file=sys.stderr)
+    print(f"WARNING: using {pkg} {got} instead of {version}", file=sys.stderr)
     return path, got
 
 
 def resolve(root, abspath, depth=0):
     """Map an absolute path inside the package to a real file under root, following symlinks."""
     if depth > 20:
-        raise RuntimeError("symlink loop at %s" % abspath)
+        raise RuntimeError(f"symlink loop at {abspath}")
     parts = abspath.strip("/").split("/")
     cur = root
     for i, part in enumerate(parts):
@@ -91,7 +91,7 @@ def resolve(root, abspath, depth=0):
 def read_file(root, original):
     real = resolve(root, original)
     if not os.path.isfile(real):
-        raise FileNotFoundError("%s -> %s not found in package tree" % (original, real))
+        raise FileNotFoundError(f"{original} -> {real} not found in package tree")
     with open(real, "rb") as fh:
         data = fh.read()
     if original.endswith(".gz"):
@@ -130,7 +130,7 @@ def main():
         os.makedirs(root)
         subprocess.run(["dpkg-deb", "-x", path, root], check=True)
         roots[pkg] = root
-        print("unpacked %s %s" % (pkg, got))
+        print(f"unpacked {pkg} {got}")
 
     if not args.only and os.path.isdir(sitesdir):
         shutil.rmtree(sitesdir)
@@ -148,8 +148,8 @@ def main():
             with open(target, "wb") as fh:
                 fh.write(data)
             total += 1
-        print("site %-22s %3d files" % (s["id"], len(s["files"])))
-    print("done: %d sites, %d files in %s" % (len(sites), total, sitesdir))
+        print(f"site {s['id']:<22} {len(s['files']):3d} files")
+    print(f"done: {len(sites)} sites, {total} files in {sitesdir}")
 
 
 if __name__ == "__main__":
