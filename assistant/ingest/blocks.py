@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from bs4 import NavigableString, Tag
+from bs4 import Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _QA = re.compile(r"(?:Q|Question)\s*[:.)-]", re.IGNORECASE)
@@ -96,7 +96,7 @@ def _definitions(dl: Tag, lines: list[str], depth: int) -> None:
 def _links_only(nodes: list[Tag | NavigableString]) -> bool:
     """Two or more links with nothing but separators between them ("Next | Previous | Up")."""
     links = [n for n in nodes if isinstance(n, Tag) and (n.name == "a" or n.find("a") is not None)]
-    rest = "".join(str(n) for n in nodes if isinstance(n, NavigableString))
+    rest = "".join(str(n) for n in nodes if isinstance(n, NavigableString) and not isinstance(n, _UNSHOWN))
     rest += "".join(n.get_text() for n in nodes if isinstance(n, Tag) and n not in links)
     return len(links) >= 2 and not re.search(r"\w", rest) \
         and all(inline(n) == inline(a) for n in links for a in [n if n.name == "a" else n.find("a")])
@@ -156,5 +156,10 @@ def inline(tag: Tag) -> str:
     return " ".join(tag.get_text("").split()).replace("¶", "").strip()
 
 
+# What a page holds but never shows: `<!-- comments -->`, `<!DOCTYPE>`, `<?xml ...?>`.
+_UNSHOWN = (Comment, Declaration, Doctype, ProcessingInstruction)
+
+
 def _inline_all(nodes: list[Tag | NavigableString]) -> str:
-    return " ".join("".join(str(n) if isinstance(n, NavigableString) else n.get_text() for n in nodes).split())
+    shown = (n.get_text() if isinstance(n, Tag) else str(n) for n in nodes if not isinstance(n, _UNSHOWN))
+    return " ".join("".join(shown).split())

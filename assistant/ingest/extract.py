@@ -165,7 +165,7 @@ def _mark_questions(soup: BeautifulSoup) -> None:
         opener = next((c for c in item.children if isinstance(c, Tag) or str(c).strip()), None)
         if not isinstance(opener, Tag) or opener.name not in _EMPHASIS | {"p"}:
             continue
-        asked = _asks(opener)
+        asked = _asks(opener) or (inline(opener) if opener.name == "p" and _is_question(inline(opener)) else "")
         if asked and inline(item) != inline(opener):
             units.append((item.parent, asked, functools.partial(_item_as_unit, item, opener, asked)))
     for term in soup.find_all("dt"):
@@ -188,7 +188,8 @@ def _mark_questions(soup: BeautifulSoup) -> None:
 
 
 def _is_question(asked: str) -> bool:
-    """Words that ask ("Why is it slow?"), not a term that ends in "?" ("@?", "-?")."""
+    """Words that ask ("Why is it slow?"), not a term that ends in "?" ("@?", "S3::Get ?name?")."""
+    asked = re.sub(r"(?:^|(?<=\s))\?[^?]*\?", "", asked).strip()  # "?name?": an optional argument
     return asked.endswith("?") and len(re.findall(r"[A-Za-z]{2,}", asked)) >= 2
 
 
