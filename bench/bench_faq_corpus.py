@@ -8,6 +8,14 @@ the files an annotator labelled whole (a manual page labelled with no entries co
 found in it as false). Figures per site, per shape (format and generator) and pooled.
 
     python bench/bench_faq_corpus.py [--split tune|frozen|all] [--corpus /work/faqcorpus] [--site ID ...]
+                                     [--ask N]
+
+With `--ask N`, each site is also ingested (real model, real Chroma, a temporary index) and up to N
+of its labelled questions (every k-th, in document order) are asked word for word, as a reader pastes
+them: the share answered from their own entry (the first citation's quoted sentence lies between the
+entry's question and the next labelled question, in its file), the share whose page is cited first, the share of
+answers quoting a "sentence" that is not one (no word of prose: a bare term or a synopsis), and the
+site's ingest chunks per second.
 
 The corpus is rebuilt with `python bench/data/faqs/fetch.py` (Debian packages, never installed).
 The frozen split is reported once, at the end of a piece of work; nothing is chosen on it.
@@ -18,6 +26,8 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import tempfile
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -26,8 +36,11 @@ from pathlib import Path
 import yaml
 
 from assistant.config import Settings
+from assistant.engine import Assistant
 from assistant.ingest.articles import read_articles
-from assistant.ingest.chunking import chunk_article
+from assistant.ingest.chunking import chunk_article, is_prose
+from assistant.ingest.pipeline import ingest
+from assistant.types import Article
 
 DATA = Path(__file__).resolve().parent / "data" / "faqs"
 
@@ -94,18 +107,99 @@ def score_site(site: dict, corpus: Path, settings: Settings) -> Score:
     return score
 
 
+@dataclass
+class Asked:
+    asked: int = 0
+    own: int = 0
+    page: int = 0
+    not_prose: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+
+    def add(self, other: Asked) -> None:
+        for name in ("asked", "own", "page", "not_prose", "chunks", "seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def line(self, name: str) -> str:
+        n = max(self.asked, 1)
+        return (f"{name:34} asked {self.asked:4}  own entry {self.own / n:.3f}  page first {self.page / n:.3f}  "
+                f"not prose {self.not_prose / n:.3f}  ingest {self.chunks / max(self.seconds, 1e-9):.1f} chunks/s")
+
+
+def _flat(text: str) -> tuple[str, list[int]]:
+    """`text` lowercased with runs of non-word characters as one space, and each character's offset."""
+    flat, where = [], []
+    for i, ch in enumerate(text):
+        if ch.isalnum():
+            flat.append(ch.lower())
+            where.append(i)
+        elif flat and flat[-1] != " ":
+            flat.append(" ")
+            where.append(i)
+    return "".join(flat), where
+
+
+def entry_regions(article: Article, entries: list[dict]) -> list[tuple[int, int] | None]:
+    """Each labelled entry's span in the article's stored text: from its question (or, failing that,
+    its answer's first words) to the next entry's; None where neither is found."""
+    flat, where = _flat(article.text)
+    starts: list[int | None] = []
+    cursor = 0
+    for entry in entries:
+        found = -1
+        for probe in (normal(entry["question"]), normal(entry.get("answer", ""))):
+            if probe and (found := flat.find(probe[:80], cursor)) >= 0:
+                break
+        starts.append(article.text.rfind("\n", 0, where[found]) + 1 if found >= 0 else None)  # its line's start
+        cursor = found + 1 if found >= 0 else cursor
+    regions: list[tuple[int, int] | None] = []
+    for i, start in enumerate(starts):
+        after = next((s for s in starts[i + 1:] if s is not None and start is not None and s > start), None)
+        regions.append(None if start is None else (start, after if after is not None else len(article.text)))
+    return regions
+
+
+def ask_site(site: dict, corpus: Path, per_site: int, workdir: Path) -> Asked:
+    labels = yaml.safe_load((DATA / "labels" / f"{site['id']}.yaml").read_text(encoding="utf-8"))
+    folder = corpus / "sites" / site["id"]
+    settings = Settings.load(overrides={"index_dir": workdir / site["id"], "corpus": (folder,)})
+    started = time.perf_counter()
+    report = ingest(settings)
+    result = Asked(chunks=report.chunks_added, seconds=time.perf_counter() - started)
+    assistant = Assistant.open(settings)
+    articles = {Path(a.path).resolve(): a for a in read_articles([folder], warn=lambda message: None)}
+    asked = []
+    for labelled in labels["files"]:
+        article = articles.get((folder / labelled["file"]).resolve())
+        entries = labelled.get("entries") or []
+        if article is not None:
+            asked.extend((article, e, r) for e, r in zip(entries, entry_regions(article, entries), strict=True) if r)
+    step = max(1, len(asked) // per_site)
+    for article, entry, (start, end) in asked[::step][:per_site]:
+        answer = assistant.ask(entry["question"][:2000])
+        lead = answer.citations[0] if answer.citations and not answer.refused else None
+        result.asked += 1
+        result.page += lead is not None and lead.doc_id == article.doc_id
+        quote = lead.spans[0][0] if lead is not None and lead.spans else (lead.start if lead is not None else -1)
+        result.own += lead is not None and lead.doc_id == article.doc_id and start <= quote < end
+        quoted = [assistant.article(c.doc_id).text[a:b] for c in answer.citations for a, b in c.spans]
+        result.not_prose += any(not is_prose(q) for q in quoted if q)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--split", choices=("tune", "frozen", "all"), default="tune")
     parser.add_argument("--corpus", type=Path, default=Path("/work/faqcorpus"))
     parser.add_argument("--site", nargs="*", default=[])
     parser.add_argument("--show", type=int, default=4, help="misses and false entries shown per site")
+    parser.add_argument("--ask", type=int, default=0, help="questions asked per site (ingests each site)")
     args = parser.parse_args()
     sites = json.loads((DATA / "manifest.json").read_text(encoding="utf-8"))["sites"]
     chosen = [s for s in sites if (args.split == "all" or s["split"] == args.split)
               and (not args.site or s["id"] in args.site) and (DATA / "labels" / f"{s['id']}.yaml").exists()]
     settings = Settings()
-    pooled, shapes, met = Score(), defaultdict(Score), 0
+    pooled, shapes, met, asked = Score(), defaultdict(Score), 0, Asked()
     for site in chosen:
         score = score_site(site, args.corpus, settings)
         met += score.found >= 0.90 * score.labelled and score.false <= 0.05 * max(score.detected, 1)
@@ -116,11 +210,18 @@ def main() -> None:
             print(f"    false   {line}")
         pooled.add(score)
         shapes[f"{site['format']}/{site['generator']}"].add(score)
+        if args.ask:
+            with tempfile.TemporaryDirectory() as workdir:
+                result = ask_site(site, args.corpus, args.ask, Path(workdir))
+            print(result.line(f"  {site['id']}"))
+            asked.add(result)
     print(f"\nper shape ({args.split}):")
     for name, score in sorted(shapes.items()):
         print(score.line(name))
     print(f"\n{pooled.line(f'pooled, {len(chosen)} sites')}")
     print(f"sites at the floors (recall >= 0.90, false <= 0.05): {met} of {len(chosen)}")
+    if args.ask:
+        print(asked.line(f"asked word for word, {len(chosen)} sites"))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -29,6 +30,28 @@ def test_help_lists_every_command(runner: CliRunner) -> None:
     assert result.exit_code == 0
     for command in ("ingest", "ask", "chat", "serve", "eval", "faq"):
         assert command in result.output
+
+
+@pytest.mark.parametrize("group", [[], ["faq"]])
+def test_help_shows_each_command_s_description_whole(runner: CliRunner, group: list[str]) -> None:
+    result = invoke(runner, *group, "--help")
+    listing = result.output.split("Commands:")[1]
+    assert "..." not in listing
+    listed = main.commands[group[0]] if group else main
+    assert isinstance(listed, click.Group)
+    for name, command in listed.commands.items():
+        assert " ".join(command.get_short_help_str(1000).split()) in " ".join(listing.split()), name
+
+
+def _commands(group: click.Group) -> list[click.Command]:
+    nested = [_commands(c) if isinstance(c, click.Group) else [c] for c in group.commands.values()]
+    return [group] + [c for commands in nested for c in commands]
+
+
+def test_every_option_says_what_it_does() -> None:
+    silent = [f"{command.name} {option.opts[0]}" for command in _commands(main) for option in command.params
+              if isinstance(option, click.Option) and not option.help]
+    assert silent == []
 
 
 def test_ingest_then_ask_in_text_and_json(runner: CliRunner, tmp_path: Path) -> None:
@@ -97,6 +120,32 @@ def test_user_mistakes_exit_2_with_one_line_and_no_traceback(runner: CliRunner, 
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
 
 
+def test_ingest_counts_one_file_in_the_singular(runner: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "one"
+    folder.mkdir()
+    (folder / "paris.txt").write_text("Paris is the capital of France. It lies on the Seine.", encoding="utf-8")
+    result = invoke(runner, "ingest", str(folder), "--index", str(tmp_path / "ix"))
+    assert result.exit_code == 0
+    assert result.output.startswith("Indexed 1 file (1 new or changed, 0 removed): 1 chunk added, 0 removed, 0 kept")
+    assert "FAQ units: none found in the 1 file." in result.output
+
+
+def test_an_ingest_of_a_missing_folder_creates_no_index(runner: CliRunner, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    result = runner.invoke(main, ["ingest", str(tmp_path / "no-such-folder"), "--index", str(index)])
+    assert result.exit_code == 2 and "does not exist" in result.output
+    assert not index.exists()
+
+
+def test_no_index_names_the_absolute_path_and_the_index_option(runner: CliRunner, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["ask", "Where is AMI Labs based?", "--index", "ix"])
+    assert result.exit_code == 2
+    assert result.output == f"Error: No index at {tmp_path / 'ix'}: run `assistant ingest` first, or point " \
+                            "--index at an existing index.\n"
+
+
 def test_corrupt_and_foreign_index_folders(runner: CliRunner, tmp_path: Path) -> None:
     corrupt = tmp_path / "corrupt"
     corrupt.mkdir()
@@ -128,6 +177,14 @@ def test_chat_keeps_context_and_supports_commands(runner: CliRunner, seed_index:
     assert "AMI Labs" in result.output and "Paris" in result.output
     assert "characters" in result.output  # /sources printed the passages
     assert "Conversation cleared." in result.output
+
+
+def test_piped_chat_echoes_each_question_before_its_answer(runner: CliRunner, seed_index: Path) -> None:
+    script = "Where is AMI Labs based?\n/reset\n"
+    result = invoke(runner, "chat", "--index", str(seed_index), input=script)
+    assert result.exit_code == 0
+    _, rest = result.output.split("> Where is AMI Labs based?\n", 1)
+    assert "Paris" in rest.split("> /reset\n")[0] and "Conversation cleared." in rest
 
 
 def test_a_truncated_store_is_reported_and_a_rebuild_repairs_it(runner: CliRunner, tmp_path: Path) -> None:

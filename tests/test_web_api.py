@@ -50,7 +50,8 @@ def test_refusal_is_flagged(server: str) -> None:
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    ({"question": ""}, "Question: the question is empty."),
+    ({"question": ""}, "The question is empty: type a question about the articles."),
+    ({"question": "  "}, "The question is empty: type a question about the articles."),
     ({"question": 42}, "Question must be text."),
     ({}, "Question is missing."),
     ({"question": "x" * 2001}, "the limit is 2,000"),
@@ -203,7 +204,9 @@ def test_an_unusable_index_answers_503_until_it_is_built(tmp_path: Path) -> None
     index = tmp_path / "index"
     with running_server(index, healthy=False) as url:
         response = httpx.post(f"{url}/api/ask", json={"question": "Where is AMI Labs based?"}, timeout=30)
-        assert response.status_code == 503 and "assistant ingest" in response.json()["detail"]
+        assert response.status_code == 503
+        assert response.json()["detail"] == f"No index at {index}: run `assistant ingest` first, or point --index " \
+                                            "at an existing index."
         assert httpx.get(f"{url}/api/health", timeout=30).status_code == 503
         assert httpx.get(url, timeout=30).status_code == 200  # the page still loads
         from assistant.config import Settings

@@ -57,7 +57,7 @@ def _blocks(node: Tag, lines: list[str], depth: int) -> None:
             quoted: list[str] = []
             _blocks(child, quoted, depth)
             lines.extend("> " + line for line in quoted if not line.startswith("```"))
-        elif name == "p" and _links_only(list(child.children)):
+        elif name == "p" and _links_only([c for c in child.children if isinstance(c, (Tag, NavigableString))]):
             continue  # "Next | Previous | Contents": a bar of links to other pages
         elif name == "p":
             raw = child.get_text("").strip()
@@ -98,8 +98,12 @@ def _links_only(nodes: list[Tag | NavigableString]) -> bool:
     links = [n for n in nodes if isinstance(n, Tag) and (n.name == "a" or n.find("a") is not None)]
     rest = "".join(str(n) for n in nodes if isinstance(n, NavigableString) and not isinstance(n, _UNSHOWN))
     rest += "".join(n.get_text() for n in nodes if isinstance(n, Tag) and n not in links)
-    return len(links) >= 2 and not re.search(r"\w", rest) \
-        and all(inline(n) == inline(a) for n in links for a in [n if n.name == "a" else n.find("a")])
+    return len(links) >= 2 and not re.search(r"\w", rest) and all(inline(n) == _link_text(n) for n in links)
+
+
+def _link_text(tag: Tag) -> str:
+    link = tag if tag.name == "a" else tag.find("a")
+    return inline(link) if link is not None else ""
 
 
 def _layout(table: Tag) -> bool:

@@ -78,7 +78,7 @@ def _main_content(soup: BeautifulSoup) -> Tag:
     for tag in soup.find_all(_furniture):
         tag.decompose()
     articles = soup.find_all("article")
-    root = soup.find("main") or soup.find(attrs={"role": "main"}) \
+    root = soup.find("main") or soup.select_one("[role=main]") \
         or (articles[0] if len(articles) == 1 else None) or soup.body or soup
     for tag in root.find_all(["header", "footer"]):
         if not tag.find("h1"):
@@ -92,7 +92,7 @@ def _main_content(soup: BeautifulSoup) -> Tag:
 def _furniture(tag: Tag) -> bool:
     if tag.name in ("html", "body", "main", "article") or tag.attrs is None:
         return False
-    names = [*tag.get("class", []), tag.get("id") or ""]
+    names = [*tag.get_attribute_list("class"), str(tag.get("id") or "")]
     return any(_FURNITURE_NAMES.match(name) for name in names if name)
 
 
@@ -233,7 +233,7 @@ def _emphasised(tag: Tag) -> bool:
 def _row_unit(row: Tag) -> list[tuple[Tag | None, str, Callable[[], None]]]:
     """A table row that asks: its first cell asks (set apart, numbered, or beside its answer's
     cell), or a "Q:" cell marks the cell after it as the question (DocBook's Q and A tables)."""
-    cells = row.find_all(["td", "th"], recursive=False)
+    cells = list(row.find_all(["td", "th"], recursive=False))
     if any(_ANSWER_MARK.fullmatch(inline(c)) for c in cells):
         return []  # the "A:" row of a Q and A table answers the row before it
     marked = any(_QA_MARK.fullmatch(inline(c)) for c in cells)
