@@ -140,18 +140,21 @@ def _flat(text: str) -> tuple[str, list[int]]:
 
 
 def entry_regions(article: Article, entries: list[dict]) -> list[tuple[int, int] | None]:
-    """Each labelled entry's span in the article's stored text: from its question (or, failing that,
-    its answer's first words) to the next entry's; None where neither is found."""
+    """Each labelled entry's span in the article's stored text: from its question (the last place
+    the question is written before its answer's first words: a table of contents lists it earlier)
+    to the next entry's; None where its answer is not found."""
     flat, where = _flat(article.text)
     starts: list[int | None] = []
     cursor = 0
     for entry in entries:
-        found = -1
-        for probe in (normal(entry["question"]), normal(entry.get("answer", ""))):
-            if probe and (found := flat.find(probe[:80], cursor)) >= 0:
-                break
-        starts.append(article.text.rfind("\n", 0, where[found]) + 1 if found >= 0 else None)  # its line's start
-        cursor = found + 1 if found >= 0 else cursor
+        answer = flat.find(normal(entry.get("answer", ""))[:60] or "\0", cursor)
+        if answer < 0:
+            starts.append(None)
+            continue
+        asked = flat.rfind(normal(entry["question"])[:80], cursor, answer + 1)
+        begin = asked if asked >= 0 else answer
+        starts.append(article.text.rfind("\n", 0, where[begin]) + 1)  # its line's start
+        cursor = answer + 1
     regions: list[tuple[int, int] | None] = []
     for i, start in enumerate(starts):
         after = next((s for s in starts[i + 1:] if s is not None and start is not None and s > start), None)

@@ -74,3 +74,22 @@ def test_a_lexicon_updated_for_changed_articles_equals_one_built_from_scratch() 
             assert np.array_equal(getattr(updated, name), value), name
         elif not name.startswith("_"):
             assert getattr(updated, name) == value, name
+
+
+def test_a_sentence_repeated_at_the_edges_of_pages_is_boilerplate_never_quoted(tmp_path: Path) -> None:
+    notice = "This newsletter is sent to readers who asked for it and can be cancelled at any time."
+    for n, topic in enumerate(["The lantern runs on two batteries.", "The tent sleeps four people.",
+                               "The stove burns white gas.", "The map covers the northern ridge."]):
+        middle = "Keep the receipt for the warranty." if n < 3 else "The guide walks with the group."
+        filler = "".join(f"Paragraph {i} of page {n} tells more.\n\n" for i in range(5))
+        (tmp_path / f"page{n}.md").write_text(f"# Page {n}\n\n{topic} It was tested in the field.\n\n{filler}"
+                                              f"{middle}\n\n{filler}{notice}\n", encoding="utf-8")
+    articles = read_articles((tmp_path,), lambda _: None)
+    lexicon = build_lexicon(articles, cut(articles))
+    texts = {a.doc_id: a.text for a in articles}
+    quotable = {texts[lexicon.doc_ids[row.doc]][row.start:row.end]: row.quotable
+                for row in map(lexicon.sentence, range(len(lexicon.sentence_ids)))}
+    assert quotable[notice] is False  # closes four pages
+    assert quotable["The lantern runs on two batteries."] is True
+    assert quotable["Keep the receipt for the warranty."] is True  # on three pages, but in their middle
+    assert Lexicon.from_bytes(lexicon.to_bytes()).sentence_repeated.tolist() == lexicon.sentence_repeated.tolist()

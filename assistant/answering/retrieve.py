@@ -243,7 +243,7 @@ class Retriever:
             dense[slot[position]] = cosine
         sentence = self._best_of(candidates, slot, hit_sentences, entries, holders, hit_cosines, None)
         quotable = self._best_of(candidates, slot, hit_sentences, entries, holders, hit_cosines,
-                                 lexicon.sentence_quotable)
+                                 lexicon.quotable)
         top = keyword.max() if len(keyword) else 0.0
         columns = {"dense": dense, "sentence": np.clip(sentence, 0, 1), "quotable": np.clip(quotable, 0, 1),
                    "keyword": keyword[candidates] / top if top > 0 else keyword[candidates],

@@ -62,7 +62,7 @@ class Lexicon:
     sentence_doc: np.ndarray  # int32
     sentence_start: np.ndarray  # int32
     sentence_end: np.ndarray  # int32
-    sentence_quotable: np.ndarray  # bool
+    sentence_quotable: np.ndarray  # bool: as the chunker judged the sentence alone
     members: np.ndarray  # int64: each chunk's sentences, flattened (a chunk with none: the sentinel len(sentences))
     member_offsets: np.ndarray  # int64: where each chunk's run starts in `members`
     vocabulary: list[str]  # the chunks' terms
@@ -77,8 +77,12 @@ class Lexicon:
     # "directori file": two stems the articles set against each other; None in a lexicon saved
     # before it had them, or by another version of contrasts.py (the next ingest builds it again)
     contrasts: list[str] | None
+    # bool: the site's boilerplate (`repeated`), read from all its pages at each ingest; never quoted
+    sentence_repeated: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        repeated = self.sentence_repeated if self.sentence_repeated is not None else False
+        self.quotable = self.sentence_quotable & ~np.asarray(repeated, dtype=bool)
         self.contrast = opposed(tuple(pair.split()) for pair in self.contrasts or ())
         self.term_index = {t: i for i, t in enumerate(self.vocabulary)}
         self.word_count = dict(zip(self.words, self.word_counts.tolist(), strict=True))
@@ -129,7 +133,7 @@ class Lexicon:
 
     def sentence(self, i: int) -> SentenceRow:
         return SentenceRow(self.sentence_ids[i], int(self.sentence_doc[i]), int(self.sentence_start[i]),
-                           int(self.sentence_end[i]), bool(self.sentence_quotable[i]))
+                           int(self.sentence_end[i]), bool(self.quotable[i]))
 
     # -- storing -------------------------------------------------------------------------------
 
@@ -140,6 +144,8 @@ class Lexicon:
                    "subject": self.cast.subject, "people": sorted(self.cast.people), "contrasts": self.contrasts,
                    "contrasts_version": CONTRASTS_VERSION}
         arrays = {name: getattr(self, name) for name in _ARRAYS}
+        if self.sentence_repeated is not None:
+            arrays["sentence_repeated"] = self.sentence_repeated
         buffer = io.BytesIO()
         np.savez_compressed(buffer, strings=np.frombuffer(json.dumps(strings).encode(), dtype=np.uint8), **arrays)
         return buffer.getvalue()
@@ -151,8 +157,9 @@ class Lexicon:
             if strings.pop("contrasts_version", 0) != CONTRASTS_VERSION:
                 strings["contrasts"] = None
             arrays = {name: npz[name] for name in _ARRAYS}
+            repeated = npz["sentence_repeated"] if "sentence_repeated" in npz.files else None
         who = Cast(strings.pop("subject"), frozenset(strings.pop("people")))
-        return cls(**strings, **arrays, cast=who)
+        return cls(**strings, **arrays, cast=who, sentence_repeated=repeated)
 
 
 _ARRAYS = ("chunk_doc", "chunk_faq", "chunk_start", "chunk_end", "chunk_length", "sentence_doc", "sentence_start",
@@ -201,6 +208,9 @@ def build_lexicon(articles: Sequence[Article], fresh: Mapping[str, tuple[Sequenc
     _tally((chunk_words(c) for c in dropped), words, forms, -1)
     _tally((chunk_words(c) for chunks, _ in fresh.values() for c in chunks), words, forms, 1)
     words, forms = +words, +forms  # drop words no longer used
+    sentence_doc = np.repeat(np.arange(len(parts), dtype=np.int32), [len(p.sentence_ids) for p in parts])
+    sentence_start = _joined([p.sentence_start for p in parts], np.int32)
+    sentence_end = _joined([p.sentence_end for p in parts], np.int32)
     return Lexicon(
         doc_ids=[a.doc_id for a in articles],
         doc_titles=[a.title for a in articles],
@@ -212,9 +222,9 @@ def build_lexicon(articles: Sequence[Article], fresh: Mapping[str, tuple[Sequenc
         chunk_end=_joined([p.chunk_end for p in parts], np.int32),
         chunk_length=_joined([p.chunk_length for p in parts], np.float32),
         sentence_ids=[i for p in parts for i in p.sentence_ids],
-        sentence_doc=np.repeat(np.arange(len(parts), dtype=np.int32), [len(p.sentence_ids) for p in parts]),
-        sentence_start=_joined([p.sentence_start for p in parts], np.int32),
-        sentence_end=_joined([p.sentence_end for p in parts], np.int32),
+        sentence_doc=sentence_doc,
+        sentence_start=sentence_start,
+        sentence_end=sentence_end,
         sentence_quotable=_joined([p.sentence_quotable for p in parts], bool),
         members=_joined(members, np.int64),
         member_offsets=np.concatenate([[0], np.cumsum(np.concatenate(runs or [np.zeros(0, np.int64)]))])[:-1]
@@ -230,7 +240,34 @@ def build_lexicon(articles: Sequence[Article], fresh: Mapping[str, tuple[Sequenc
         cast=cast(a.text for a in articles),
         contrasts=[f"{a} {b}" for a, b in contrasts(
             (a.text for a in articles), [[a.title for a in articles]] + [p.chunk_section for p in parts])],
+        sentence_repeated=repeated([a.text for a in articles], sentence_doc, sentence_start, sentence_end),
     )
+
+
+# A sentence that opens or closes this many of a site's pages, in the same words, is its boilerplate.
+REPEATED_PAGES = 3
+# How far from a page's start or end boilerplate sits: its first and last sentences.
+EDGE_SENTENCES = 5
+
+
+def repeated(texts: Sequence[str], doc: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The sentences a site repeats at the edges of its pages: a disclaimer, a byline's pattern, a
+    "Generated by" line, a newsletter pitch. Found by repetition and place, not by their words: a
+    sentence among the first or last few of at least REPEATED_PAGES pages, the same on each."""
+    marked = np.zeros(len(start), dtype=bool)
+    if len(texts) < REPEATED_PAGES:
+        return marked
+    bounds = np.searchsorted(doc, np.arange(len(texts) + 1))
+    edges: dict[str, list[int]] = {}
+    for d, text in enumerate(texts):
+        first, last = int(bounds[d]), int(bounds[d + 1])
+        for i in {*range(first, min(first + EDGE_SENTENCES, last)), *range(max(last - EDGE_SENTENCES, first), last)}:
+            said = " ".join(text[start[i]:end[i]].lower().split())
+            edges.setdefault(said, []).append(i)
+    for where in edges.values():
+        if len({int(doc[i]) for i in where}) >= REPEATED_PAGES:
+            marked[where] = True
+    return marked
 
 
 Row = tuple[str, int, int, bool]  # a sentence: (record id, start, end, quotable)
