@@ -330,3 +330,12 @@ def test_bare_terms_synopses_and_table_cells_are_not_quotable(tmp_path: Path, se
     path = tmp_path / "notes.md"
     path.write_text(f"# Notes\n\nThe tool reads its settings at start.\n\n{sentence}\n", encoding="utf-8")
     assert (sentence in _quotable(read_article(path))) is prose
+
+
+def test_an_underlined_question_in_plain_text_starts_an_entry(tmp_path: Path) -> None:
+    path = tmp_path / "README.txt"
+    path.write_text("This is the README for tickd.\n\nWhat is tickd?\n==============\n\n"
+                    "tickd is a small daemon that keeps the clock in step.\n\nLicense\n=======\n\n"
+                    "tickd is free software.\n", encoding="utf-8")
+    chunks = chunk_article(read_article(path), Settings())
+    assert [(c.kind, c.section) for c in chunks if c.kind == "faq"] == [("faq", "What is tickd?")]

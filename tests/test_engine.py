@@ -282,3 +282,15 @@ def test_a_question_about_him_the_articles_never_cover_is_refused(seed_assistant
     answer = seed_assistant.ask(question)  # either reading of "he": the articles don't say
     assert answer.refused
     assert_contract(answer)
+
+
+def test_a_first_questions_bare_it_means_the_thing_the_site_is_about() -> None:
+    titles = ["Frequently Asked Questions", "This is the README for chrony.", "chrony - Manual", "Chrony for Debian"]
+    who = cast(["chrony is a versatile implementation of NTP. Install chrony with apt."], titles)
+    assert who.topic == "chrony"
+    assert contextualize("What is it?", [], who) == "What is chrony?"
+    assert contextualize("How do I set it up?", [], who) == "How do I set chrony up?"
+    assert contextualize("Is it possible to serve time to other computers?", [], who) == (
+        "Is it possible to serve time to other computers?")
+    seeds = cast(p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt"))
+    assert contextualize("What is it?", [], seeds) == "What is it?"  # articles about a person: no thing to mean

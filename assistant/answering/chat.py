@@ -34,6 +34,10 @@ _PERSONAL = {"he", "him", "his", "she", "her"}
 _PERSON = re.compile(r"\b(he|him|his)\b", re.IGNORECASE)
 _THING = re.compile(r"\b(it|its|they|them|their)\b", re.IGNORECASE)
 _POSSESSIVE = {"his", "its", "their"}
+# A bare "it" or "this" as the thing asked about ("What is it?", "How do I set it up?"), not "is it
+# possible" or "this file".
+_THING = re.compile(r"\b(?:it|this)\b(?!\s+(?:possible|true|safe|normal|ok|okay|necessary|a|an|the|\w+ing)\b)"
+                    r"(?=\s*(?:[?.!,]|up\b|down\b|on\b|off\b|out\b|for\b|from\b|with\b|$))", re.IGNORECASE)
 _SHORT = 3  # content terms at or under which a question cannot stand alone
 
 
@@ -70,6 +74,8 @@ def contextualize(question: str, history: Sequence[Turn], who: Cast = NOBODY) ->
     articles' cast."""
     subject = who.subject
     if not history:
+        if who.topic and who.topic != subject.lower() and len(terms(question)) < _SHORT - 1:
+            question = _THING.sub(who.topic, question)  # "Where do I get it?" in a FAQ about zsh
         return _PERSON.sub(lambda m: subject + ("'s" if m.group(0).lower() == "his" else ""), question) \
             if subject else question
     if not is_follow_up(question):

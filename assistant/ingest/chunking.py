@@ -154,7 +154,10 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
         if in_entry and _level(text) > entries > 0:
             yield line, "text"  # a heading inside an entry ("3.14.1 Using the concat demuxer") is its answer's
             continue
+        underlined = not marked and following is not None and following.start == line.end + 1 \
+            and bool(_RULE.match(following.stripped))
         if QUESTION_PREFIX.match(text) or _QUESTION_HEADING.match(text) or (entries and _level(text) == entries) \
+                or underlined and text.endswith("?") \
                 or (faq_page or in_faq) and _numbered_entry(text, following) \
                 or in_faq and not marked and _asks_in_text(line, following):
             yield line, "question"
@@ -164,8 +167,6 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
         if line.start > 0 and _heading_text(line.text) == article.title:
             yield line, "title"
             continue
-        underlined = not marked and following is not None and following.start == line.end + 1 \
-            and bool(_RULE.match(following.stripped))
         heading = _MD_HEADING.match(text) if marked else is_heading(text) or underlined
         if heading and (line.start > 0 or _MD_HEADING.match(text)):
             section = _heading_text(text)

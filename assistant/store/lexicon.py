@@ -141,7 +141,8 @@ class Lexicon:
         strings = {"doc_ids": self.doc_ids, "doc_titles": self.doc_titles, "chunk_ids": self.chunk_ids,
                    "chunk_section": self.chunk_section, "sentence_ids": self.sentence_ids,
                    "vocabulary": self.vocabulary, "words": self.words, "forms": self.forms,
-                   "subject": self.cast.subject, "people": sorted(self.cast.people), "contrasts": self.contrasts,
+                   "subject": self.cast.subject, "people": sorted(self.cast.people), "topic": self.cast.topic,
+                   "contrasts": self.contrasts,
                    "contrasts_version": CONTRASTS_VERSION}
         arrays = {name: getattr(self, name) for name in _ARRAYS}
         if self.sentence_repeated is not None:
@@ -158,7 +159,7 @@ class Lexicon:
                 strings["contrasts"] = None
             arrays = {name: npz[name] for name in _ARRAYS}
             repeated = npz["sentence_repeated"] if "sentence_repeated" in npz.files else None
-        who = Cast(strings.pop("subject"), frozenset(strings.pop("people")))
+        who = Cast(strings.pop("subject"), frozenset(strings.pop("people")), strings.pop("topic", ""))
         return cls(**strings, **arrays, cast=who, sentence_repeated=repeated)
 
 
@@ -237,7 +238,7 @@ def build_lexicon(articles: Sequence[Article], fresh: Mapping[str, tuple[Sequenc
         word_counts=np.array([words[w] for w in sorted(words)], dtype=np.int64),
         forms=sorted(forms),
         form_counts=np.array([forms[w] for w in sorted(forms)], dtype=np.int64),
-        cast=cast(a.text for a in articles),
+        cast=cast((a.text for a in articles), [a.title for a in articles]),
         contrasts=[f"{a} {b}" for a, b in contrasts(
             (a.text for a in articles), [[a.title for a in articles]] + [p.chunk_section for p in parts])],
         sentence_repeated=repeated([a.text for a in articles], sentence_doc, sentence_start, sentence_end),

@@ -21,6 +21,7 @@ class Cast:
 
     subject: str = ""
     people: frozenset[str] = frozenset()
+    topic: str = ""  # the thing the site is about ("chrony", "zsh"): what a first question's bare "it" means
 
     def subject_names(self) -> str:
         """Every way the articles name their subject ("Yann LeCun LeCun"): none of it is a question's focus."""
@@ -30,7 +31,7 @@ class Cast:
 NOBODY = Cast()
 
 
-def cast(texts: Iterable[str]) -> Cast:
+def cast(texts: Iterable[str], titles: Iterable[str] = ()) -> Cast:
     """The articles' cast. A person is a surname after a first name, where the first name is a
     word the articles only ever write right before another name ("Yann", "Geoffrey", not "Google"
     or "Chief"), and neither word is one they also write in lower case ("Big Tech", "Internal
@@ -43,7 +44,28 @@ def cast(texts: Iterable[str]) -> Cast:
               if first.lower() not in STOPWORDS and not alone[first]
               and stem(first.lower()) not in lowercase and stem(last.lower()) not in lowercase
               for name in (last, f"{first} {last}")}
-    return Cast(main_subject(texts), frozenset(people))
+    return Cast(main_subject(texts), frozenset(people), main_topic(list(titles), texts))
+
+
+# Words that name a document's kind, not its subject ("Frequently Asked Questions", "User Manual").
+_DOCUMENT_WORDS = frozenset(
+    "faq faqs frequently asked question questions answer answers manual guide documentation docs readme "
+    "introduction chapter section page index contents table user reference howto notes note release news "
+    "version appendix overview tutorial help about file files list".split())
+
+
+def main_topic(titles: list[str], texts: list[str]) -> str:
+    """The thing the site is about: the word its page titles name most often (two pages at least),
+    among words that are no stopword or document kind, ties going to the word its text says most;
+    "" when no word recurs. A FAQ's "What is it?" asks about this."""
+    counts = Counter(w for title in titles for w in {w.lower() for w in re.findall(r"[A-Za-z][\w+-]*", title)}
+                     if len(w) > 2 and w not in STOPWORDS and w not in _DOCUMENT_WORDS)
+    if not counts or counts.most_common(1)[0][1] < 2:
+        return ""
+    best = max(counts.values())
+    tied = [w for w, n in counts.items() if n == best]
+    said = Counter(w.lower() for text in texts for w in re.findall(r"[A-Za-z][\w+-]*", text) if w.lower() in tied)
+    return max(tied, key=lambda w: (said[w], w))
 
 
 def main_subject(texts: Iterable[str]) -> str:
