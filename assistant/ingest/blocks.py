@@ -126,13 +126,17 @@ def _code(text: str) -> list[str]:
 
 
 def _item(item: Tag, lines: list[str], depth: int) -> None:
-    """A list item: its own text on a `- ` line, nested lists indented below it."""
+    """A list item: its own text on a `- ` line, nested lists indented below it; an item that
+    holds a question and its answer keeps their lines."""
     nested = [child for child in item.children if isinstance(child, Tag) and child.name in ("ul", "ol")]
     for child in nested:
         child.extract()
     inner: list[str] = []
     _blocks(item, inner, depth + 1)
     prose = [line for line in inner if not line.startswith(("```", "#", "|"))]
+    if prose and _QA.match(prose[0]):
+        lines.extend(inner)  # an item holding a question and its answer ("Q: ...", "A: ...") is an entry
+        prose, inner = [], []
     if prose:
         lines.append("  " * depth + "- " + " ".join(prose))
     lines.extend(line for line in inner if line.startswith(("```", "|")))

@@ -55,9 +55,11 @@ _QUESTION_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+.+\?\s*$")
 _ASKING = re.compile(
     r"\?|^(?:how|what|why|when|where|which|who|whom|whose|can|could|does|do|did|is|are|was|were|will|would|"
     r"should|shall|may|might|must|has|have|am)\b", re.IGNORECASE)
-# "1.2 What is this?", "- 3.1: Where to get it", "## Q2.4) ...": an entry's number in a FAQ, two or
-# three levels deep (a chapter's own "1. General" is one level).
-_ENTRY_NUMBER = re.compile(r"^(?:[-*•]\s+|#{1,6}\s+)?(?:Q\s*)?\d+\.\d+(?:\.\d+)?[.:)]?\s+\S")
+# "1.2 What is this?", "- 3.1: Where to get it", "## Q2.4) ...", "Subject: 01.02 ..." (a Usenet
+# digest), "#2. ...": an entry's number in a FAQ, two or three levels deep (a chapter's own "1. General"
+# is one level) or marked with "#".
+_ENTRY_NUMBER = re.compile(
+    r"^(?:[-*•]\s+|#{1,6}\s+|Subject:\s+)?(?:Q\s*)?\d+\.\d+(?:\.\d+)?[.:)]?\s+\S|^#\d+[.:)]\s+\S")
 # The level where a page's entries are: enough headings there ask, and most of them do.
 _ENTRIES_AT_LEAST, _ENTRIES_SHARE = 3, 0.5
 # A verb that makes a headline a statement: a common finite verb, or a past tense ("Quit", "Called", "Fined").
@@ -67,7 +69,10 @@ _HEADLINE_VERB = re.compile(
     re.IGNORECASE)
 _ITEM = re.compile(r"^\s*[-*•]\s+")
 # A question's own number: "(3) ", "1.4\t", "2. ", "3.1: ", "Q3. " (not "3 ways to ...").
-_QUESTION_NUMBER = re.compile(r"^\s*(?:\(\d+\)|\d+(?:\.\d+)+[.:]?|\d+[.):]|Q\d+[.:)]?)\s+")
+_QUESTION_NUMBER = re.compile(r"^\s*(?:Subject:\s+)?(?:\(\d+\)|\d+(?:\.\d+)+[.:]?|\d+[.):]|#\d+[.:)]?|Q\d+[.:)]?)\s+")
+# A mail's header line (a Usenet digest's entries keep theirs): never a heading.
+_MAIL_HEADER = re.compile(r"^(?:From|To|Cc|Date|Subject|Reply-To|Message-ID|Newsgroups|Organization|Sender|"
+                          r"X-[\w-]+):\s", re.IGNORECASE)
 # "4. ", "1.4\t", "(3) ", "Q2. ": how a plain-text FAQ numbers its questions.
 _NUMBERED_LINE = re.compile(r"^(?:\(\d+\)|\d+(?:\.\d+)*[.)]?|Q\d*[.:)])\s+\S")
 
@@ -167,7 +172,8 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
         if line.start > 0 and _heading_text(line.text) == article.title:
             yield line, "title"
             continue
-        heading = _MD_HEADING.match(text) if marked else is_heading(text) or underlined
+        heading = _MD_HEADING.match(text) if marked else (is_heading(text) or underlined) \
+            and not _MAIL_HEADER.match(text)
         if heading and (line.start > 0 or _MD_HEADING.match(text)):
             section = _heading_text(text)
             in_faq, in_entry = whole_faq or bool(_FAQ_HEADING.search(section)), False
@@ -188,6 +194,8 @@ def _asks_in_text(line: Line, following: Line | None) -> bool:
     """In a plain-text FAQ: a short line that asks, or a numbered problem statement with its answer
     indented below."""
     text = line.stripped
+    if text.startswith(">") or _MAIL_HEADER.match(text):
+        return False  # a quoted mail's line, or a mail's header, in an answer
     return text.endswith("?") and (is_heading(text[:-1] + "x") or len(text) <= 200) \
         or _states_a_problem(line, following)
 
