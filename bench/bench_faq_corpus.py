@@ -115,6 +115,7 @@ class Asked:
     not_prose: int = 0
     chunks: int = 0
     seconds: float = 0.0
+    misses: list[str] = field(default_factory=list)
 
     def add(self, other: Asked) -> None:
         for name in ("asked", "own", "page", "not_prose", "chunks", "seconds"):
@@ -184,7 +185,10 @@ def ask_site(site: dict, corpus: Path, per_site: int, workdir: Path) -> Asked:
         result.asked += 1
         result.page += lead is not None and lead.doc_id == article.doc_id
         quote = lead.spans[0][0] if lead is not None and lead.spans else (lead.start if lead is not None else -1)
-        result.own += lead is not None and lead.doc_id == article.doc_id and start <= quote < end
+        own = lead is not None and lead.doc_id == article.doc_id and start <= quote < end
+        result.own += own
+        if not own:
+            result.misses.append(f"{entry['question'][:70]!r} -> {answer.answer[:110]!r}")
         quoted = [assistant.article(c.doc_id).text[a:b] for c in answer.citations for a, b in c.spans]
         result.not_prose += any(not is_prose(q) for q in quoted if q)
     return result
@@ -217,6 +221,8 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as workdir:
                 result = ask_site(site, args.corpus, args.ask, Path(workdir))
             print(result.line(f"  {site['id']}"))
+            for line in result.misses[:args.show]:
+                print(f"    not own  {line}")
             asked.add(result)
     print(f"\nper shape ({args.split}):")
     for name, score in sorted(shapes.items()):
