@@ -339,3 +339,15 @@ def test_an_underlined_question_in_plain_text_starts_an_entry(tmp_path: Path) ->
                     "tickd is free software.\n", encoding="utf-8")
     chunks = chunk_article(read_article(path), Settings())
     assert [(c.kind, c.section) for c in chunks if c.kind == "faq"] == [("faq", "What is tickd?")]
+
+
+def test_a_byline_and_a_table_of_contents_are_never_quoted(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("Ten years of pathkit\n\nPosted on November 2, 2026 by admin\n\n"
+                    "Pathkit started in 2016 as a weekend project in Lyon.\n\nContents\n\n"
+                    "2.1 Differences between the old and the new parser\n2.2 Where the old parser still runs today\n\n"
+                    "The new parser reads every file twice as fast.\n", encoding="utf-8")
+    quoted = _quotable(read_article(path))
+    assert "Pathkit started in 2016 as a weekend project in Lyon." in quoted
+    assert "The new parser reads every file twice as fast." in quoted
+    assert not any("Posted on" in q or q.startswith("2.") for q in quoted), quoted

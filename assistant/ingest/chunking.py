@@ -45,6 +45,11 @@ _REFERENCES_HEADING = re.compile(r"^(references|sources|citations|notes|bibliogr
 # What an article cites, disclaims or credits, not what it says: retrieved, never quoted as an answer.
 _APART_HEADING = re.compile(r"^(?:references|sources|citations|bibliography|further reading|disclaimer|copyright)\b",
                             re.IGNORECASE)
+# A byline sits in an article's first characters; a date names its month, or is written 2026-11-02.
+_HEAD = 400
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_DATE = re.compile(rf"\b{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}\b|\b\d{{1,2}}\s+{_MONTH}\s+\d{{4}}\b"
+                   r"|\b\d{4}-\d{2}-\d{2}\b")
 # "← BACK TO HOME PAGE": links back to the site, not part of the article.
 _NAVIGATION_LINE = re.compile(r"^[←→«»↑⬅➜]")
 _RULE = re.compile(r"^\s*([-*_=])\1{2,}\s*$")
@@ -327,8 +332,28 @@ def chunk_sentences(chunk: Chunk, text: str) -> list[tuple[int, int, bool]]:
         asked = chunk.end if newline < 0 else newline
     apart = bool(_APART_HEADING.match(chunk.section))
     return [(start, end, start >= asked and not apart and _quotable(text[start:end], chunk.title)
-             and not (text[start].islower() and text[max(0, start - 8):start].rstrip().endswith(FENCE)))
+             and not (text[start].islower() and text[max(0, start - 8):start].rstrip().endswith(FENCE))
+             and not _listing(text, start) and not _byline(text, start, end))
             for start, end in spans]
+
+
+def _listing(text: str, start: int) -> bool:
+    """A line of a table of contents: numbered as an entry ("2.1 Differences from sh"), and so is
+    the line after it."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    if line_end < 0 or not _ENTRY_NUMBER.match(text[line_start:line_end].strip()):
+        return False
+    next_end = text.find("\n", line_end + 1)
+    return bool(_ENTRY_NUMBER.match(text[line_end + 1:next_end if next_end >= 0 else len(text)].strip()))
+
+
+def _byline(text: str, start: int, end: int) -> bool:
+    """Who wrote the article and when, at its head: a short line there that opens with "By" or
+    holds a date ("Posted on November 2, 2026 by admin")."""
+    sentence = text[start:end]
+    return start < _HEAD and len(sentence.split()) <= 12 and (
+        sentence.startswith(("By ", "by ")) or bool(_DATE.search(sentence)))
 
 
 def _quotable(sentence: str, title: str) -> bool:
