@@ -73,9 +73,9 @@ _HEADLINE_VERB = re.compile(
     r"wins|won|beats|takes|took|puts|goes|went|becomes|became|shows|reveals|warns|wants|[a-z]{3,}ed)\b",
     re.IGNORECASE)
 _ITEM = re.compile(r"^\s*[-*•]\s+")
-# A question's own number: "(3) ", "1.4\t", "2. ", "3.1: ", "Q3. ", "G1. " (not "3 ways to ...").
+# A question's own number: "(3) ", "1.4\t", "2. ", "3.1: ", "Q3. ", "G1. ", "B.1.1 " (not "3 ways to ...").
 _QUESTION_NUMBER = re.compile(
-    r"^\s*(?:Subject:\s+)?(?:\(\d+\)|\d+(?:\.\d+)+[.:]?|\d+[.):]|#\d+[.:)]?|Q\d+[.:)]?|[A-Z]\d+(?:\.\d+)*[.:)])\s+")
+    r"^\s*(?:Subject:\s+)?(?:\(\d+\)|\d+(?:\.\d+)+[.:]?|\d+[.):]|#\d+[.:)]?|Q\d+[.:)]?|[A-Z]\d+(?:\.\d+)*[.:)]|[A-Z](?:\.\d+)+[.:)]?)\s+")
 # A mail's header line (a Usenet digest's entries keep theirs): never a heading.
 _MAIL_HEADER = re.compile(r"^(?:From|To|Cc|Date|Subject|Reply-To|Message-ID|Newsgroups|Organization|Sender|"
                           r"X-[\w-]+):\s", re.IGNORECASE)

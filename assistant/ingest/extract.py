@@ -83,10 +83,14 @@ def _main_content(soup: BeautifulSoup) -> Tag:
     for tag in root.find_all(["header", "footer"]):
         if not tag.find("h1"):
             tag.decompose()
-    for links in root.find_all(["ul", "ol"]):
+    for links in root.find_all(["ul", "ol", "dl"]):
         if links.parent is not None and _only_links(links):
             links.decompose()
     return root
+
+
+# Section numbers and the marks around links in a table of contents ("1.1.", "Q:", "|").
+_NUMBERS = re.compile(r"(?:\b[A-Z]?\d+(?:\.\d+)*\.?|\bQ:|[\s|•·:])")
 
 
 def _furniture(tag: Tag) -> bool:
@@ -97,12 +101,14 @@ def _furniture(tag: Tag) -> bool:
 
 
 def _only_links(tag: Tag) -> bool:
-    """A list of three or more items, each of which is a link and nothing else."""
-    items = tag.find_all("li")
+    """A list of three or more items, each of which is a link and nothing else (its number aside:
+    "1.1. Introduction to this FAQ" in a table of contents)."""
+    items = tag.find_all(["li", "dt"])
     if len(items) < 3:
         return False
     linked = sum(len(inline(a)) for a in tag.find_all("a"))
-    return all(item.find("a") is not None for item in items) and linked >= 0.9 * len(inline(tag))
+    unlinked = len(_NUMBERS.sub("", inline(tag))) - linked
+    return all(item.find("a") is not None for item in items) and unlinked <= 0.1 * max(linked, 1)
 
 
 def markdown_text(raw: str) -> Extracted:
