@@ -324,7 +324,8 @@ def test_a_definition_is_quoted_with_its_term_and_a_synopsis_or_initials_do_not_
 
 @pytest.mark.parametrize(("sentence", "prose"), [
     ("ls [ arg ... ]", False), ("zmodload -a zsh/zprof zprof", False), ("HISTFILE", False),
-    ("| MACHTYPE | x86_64 |", False), ("It works.", True), ("Fast startup time for large projects", True),
+    ("| MACHTYPE | x86_64 |", False), ("It works.", True), ("Unlikely.", True),
+    ("Fast startup time for large projects", True),
 ])
 def test_bare_terms_synopses_and_table_cells_are_not_quotable(tmp_path: Path, sentence: str, prose: bool) -> None:
     path = tmp_path / "notes.md"

@@ -377,11 +377,11 @@ _FUNCTION_WORDS = frozenset(
 
 def is_prose(sentence: str) -> bool:
     """A sentence a reader can be quoted, not a bare term ("HISTFILE"), a synopsis ("ls [ arg ... ]")
-    or a label: a full stop after two words or more, else four words with the small words of prose,
-    or six."""
+    or a label: a full stop after a word or more, else four words with the small words of prose, or
+    six."""
     words = _WORD.findall(sentence)
     if sentence.rstrip("\"”’')]").endswith((".", "!")):
-        return len(words) >= 2
+        return len(words) >= 1  # "Unlikely." answers; a bare term or a synopsis ends with no full stop
     small = any(word.lower() in _FUNCTION_WORDS for word in words)
     return len(words) >= 6 or len(words) >= 4 and small
 
