@@ -247,8 +247,8 @@ def test_chat_page_at_phone_size(browser, server: str, shots: Path) -> None:  # 
         on_screen = "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }"
         assert box.evaluate(on_screen), "the question box is on the first screen"
         suggestions = page.locator("#suggestions")
-        assert suggestions.evaluate("e => e.scrollWidth > e.clientWidth && getComputedStyle(e).overflowX === 'auto'"), \
-            "suggestions scroll sideways"
+        assert suggestions.evaluate("e => getComputedStyle(e).flexWrap === 'wrap' && e.scrollWidth <= e.clientWidth"), \
+            "suggestions wrap, none of them out of sight sideways"
         page.screenshot(path=str(shots / "phone-empty.png"))
         for question in ["What did LeCun start after quitting Meta?", "Where is it based?"]:
             box.fill(question)
@@ -266,6 +266,200 @@ def test_chat_page_at_phone_size(browser, server: str, shots: Path) -> None:  # 
         page.screenshot(path=str(shots / "phone-answer.png"))
     finally:
         context.close()
+
+
+PHONE = {"width": 390, "height": 844}
+# The bar at the bottom of the page (suggestions and the question box) takes at most this share of a phone's height.
+BAR_SHARE = 0.20
+
+
+def bar_share(page) -> float:  # type: ignore[no-untyped-def]
+    box = page.locator("#composer").bounding_box()
+    return box["height"] / page.viewport_size["height"]
+
+
+def chips_clipped(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """The text of each suggestion shown but not whole: reaching out of its row, or its text out of its chip."""
+    row = page.locator("#suggestions").bounding_box()
+    clipped = []
+    for chip in page.locator("#suggestions button.suggestion:visible").all():
+        box = chip.bounding_box()
+        inside = (box["x"] >= row["x"] - 0.5 and box["x"] + box["width"] <= row["x"] + row["width"] + 0.5
+                  and box["y"] >= row["y"] - 0.5 and box["y"] + box["height"] <= row["y"] + row["height"] + 0.5)
+        overflows = chip.evaluate("e => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1")
+        if not inside or overflows:
+            clipped.append(chip.inner_text())
+    return clipped
+
+
+def above_the_bar(page, locator) -> bool:  # type: ignore[no-untyped-def]
+    """The element wholly on screen, between the top of the window and the bar."""
+    box, bar = locator.bounding_box(), page.locator("#composer").bounding_box()
+    return box is not None and box["y"] >= -0.5 and box["y"] + box["height"] <= bar["y"] + 0.5
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_phone_page_fits_bar_chips_description_and_new_answers(browser, server: str, shots: Path,  # type: ignore[no-untyped-def]
+                                                                scheme: str) -> None:
+    """At 390x844 the bar stays under a fifth of the screen in every state, no suggestion is cut,
+    the description shows, and a new answer, an opened source and a refusal's nearest passages are
+    scrolled above the bar."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, color_scheme=scheme)
+    page = context.new_page()
+    shares = {}
+    try:
+        page.goto(server + "/", wait_until="load")
+        box = page.locator(BOX)
+        box.wait_for()
+        page.locator("#suggestions button.suggestion").first.wait_for()
+        lede = page.locator("#intro .lede")
+        assert lede.is_visible() and above_the_bar(page, lede), "the description under the title shows"
+        shares["empty"] = bar_share(page)
+        assert chips_clipped(page) == []
+        assert page.locator("#suggestions button.suggestion:visible").count() >= 1
+        page.screenshot(path=str(shots / f"phone-{scheme}-empty.png"))
+        for n, question in enumerate(["What did LeCun start after quitting Meta?", "Where is it based?"], 1):
+            box.fill(question)
+            page.locator("#ask").click()
+            page.wait_for_function("n => document.querySelectorAll('#conversation .turn .answer:not(.streaming)')"
+                                   ".length === n", arg=n)
+            page.wait_for_timeout(300)
+            latest = page.locator(ANSWER).last
+            assert above_the_bar(page, latest.locator(".text")), "the new answer's first line is above the bar"
+            assert above_the_bar(page, latest), "the whole new answer, its sources too, is above the bar"
+        shares["answer"] = bar_share(page)
+        assert chips_clipped(page) == [] and "Related" in page.locator("#suggest-title").inner_text()
+        page.screenshot(path=str(shots / f"phone-{scheme}-answer.png"))
+        page.evaluate("() => window.scrollTo(0, 0)")
+        latest.locator("a.cite").first.click()
+        page.wait_for_timeout(300)
+        source = latest.locator(".sources li li").first
+        assert source.evaluate("e => e.querySelector('details').open")
+        assert above_the_bar(page, source), "a source opened from its [n] is scrolled above the bar"
+        page.screenshot(path=str(shots / f"phone-{scheme}-source.png"))
+        box.fill("What is the capital of Australia?")
+        page.locator("#ask").click()
+        refusal = page.locator("#conversation .refusal")
+        refusal.wait_for()
+        page.wait_for_timeout(300)
+        assert above_the_bar(page, refusal.locator(".text"))
+        shares["refusal"] = bar_share(page)
+        assert chips_clipped(page) == []
+        page.screenshot(path=str(shots / f"phone-{scheme}-refusal.png"))
+        print(f"bar share ({scheme}):", {k: round(v, 3) for k, v in shares.items()})
+        assert max(shares.values()) <= BAR_SHARE, shares
+    finally:
+        context.close()
+
+
+FRAME = """e => { const s = getComputedStyle(e);
+  return ['Top', 'Right', 'Bottom', 'Left'].map(side =>
+    [s['border' + side + 'Style'], parseFloat(s['border' + side + 'Width']), s['border' + side + 'Color']]); }"""
+
+
+def folded(reply) -> bool:  # type: ignore[no-untyped-def]
+    """A reply's nearest passages are folded away: the box that holds them is no taller than its
+    "Show the nearest passages" line, and none of them is visible."""
+    nearest = reply.locator("details.nearest")
+    box, summary = nearest.bounding_box(), nearest.locator("> summary").bounding_box()
+    return (box["height"] <= summary["height"] + 1
+            and not any(p.is_visible() for p in nearest.locator(".sources li").all()))
+
+
+def frame_weight(sides: list[list]) -> float:  # type: ignore[type-arg]
+    """How strongly a box is framed: the width of its solid borders, all round."""
+    return sum(width for style, width, _ in sides if style == "solid")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_sure_answer_has_the_strongest_frame_and_a_refusal_hides_its_nearest_passages(  # type: ignore[no-untyped-def]
+        browser, server: str, shots: Path, scheme: str) -> None:
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        page.goto(server + "/", wait_until="load")
+        box = page.locator(BOX)
+        for n, question in enumerate(["How many hours has a four-year-old child been awake?",
+                                      "Where is AMI Labs based?", "What is the capital of Australia?"], 1):
+            box.fill(question)
+            box.press("Enter")
+            page.wait_for_function("n => document.querySelectorAll('#conversation .turn .answer:not(.streaming),"
+                                   " #conversation .turn .refusal').length === n", arg=n)
+        sure = page.locator("#conversation .answer[data-confident='true']").first
+        unsure = page.locator("#conversation .answer.tentative").first
+        refusal = page.locator("#conversation .refusal").first
+        frames = {kind: e.evaluate(FRAME) for kind, e in (("sure", sure), ("tentative", unsure), ("refused", refusal))}
+        assert frame_weight(frames["sure"]) > max(frame_weight(frames["tentative"]), frame_weight(frames["refused"])), \
+            frames
+        assert all(style == "solid" and width >= 1 for style, width, _ in frames["sure"]), "framed all round"
+        lefts = {kind: (sides[3][0], sides[3][2]) for kind, sides in frames.items()}
+        assert len(set(lefts.values())) == 3, f"each kind has its own edge, style and colour: {lefts}"
+        # A refusal says what the articles cover; its nearest passages only when the reader asks.
+        covers = refusal.locator(".covers")
+        assert covers.is_visible() and "These articles cover" in covers.inner_text()
+        nearest = refusal.locator(".sources li li").first
+        assert folded(refusal), "the nearest passages are folded away"
+        page.screenshot(path=str(shots / f"kinds-{scheme}.png"), full_page=True)
+        show = refusal.get_by_text("Show the nearest passages")
+        show.click()
+        assert not folded(refusal) and nearest.is_visible()
+        assert "do not answer" in refusal.locator(".sources-title").text_content()
+        page.screenshot(path=str(shots / f"kinds-{scheme}-nearest.png"), full_page=True)
+        assert serious_violations(page) == []
+    finally:
+        context.close()
+
+
+def test_the_widget_copies_relates_and_says_what_the_articles_cover_as_the_page_does(  # type: ignore[no-untyped-def]
+        page, server: str, shots: Path) -> None:
+    """Copy answer, related questions and the line saying what the articles cover come from the same
+    server data on the page and in the widget."""
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    question, refused = "Where is AMI Labs based?", "What is the capital of Australia?"
+    page.goto(server + "/", wait_until="load")
+    for n, q in enumerate([question, refused], 1):
+        page.locator(BOX).fill(q)
+        page.locator(BOX).press("Enter")
+        page.wait_for_function("n => document.querySelectorAll('#conversation .turn .answer:not(.streaming),"
+                               " #conversation .turn .refusal').length === n", arg=n)
+        if n == 1:
+            chips = page.locator("#suggestions button.suggestion:visible").all()
+            on_page = {"copy": page.locator("#conversation button.copy").first.get_attribute("data-copy"),
+                       "related": [chip.inner_text() for chip in chips]}
+    on_page["covers"] = page.locator("#conversation .refusal .covers").inner_text()
+    page.goto(server + "/embed", wait_until="load")
+    page.locator("#q").fill(question)
+    page.locator("#q").press("Enter")
+    answer = page.locator("#log .msg.bot", has=page.locator(".sources")).first
+    answer.wait_for()
+    copy = answer.get_by_role("button", name="Copy answer")
+    copy.click()
+    page.get_by_text("Copied").wait_for()
+    assert page.evaluate("() => navigator.clipboard.readText()") == on_page["copy"]
+    related = page.locator("#log .related button")
+    related.first.wait_for()
+    assert [b.inner_text() for b in related.all()] == on_page["related"]
+    page.screenshot(path=str(shots / "widget-copy-related.png"))
+    page.locator("#q").fill(refused)
+    page.locator("#q").press("Enter")
+    refusal = page.locator("#log .msg.bot.refused")
+    refusal.wait_for()
+    assert refusal.locator(".covers").inner_text() == on_page["covers"]
+    nearest = refusal.locator(".sources li").first
+    assert folded(refusal), "the nearest passages are folded away, as on the page"
+    assert page.locator("#log .related").count() <= 1, "only the latest answer's related questions"
+    page.screenshot(path=str(shots / "widget-refusal-covers.png"))
+    refusal.get_by_text("Show the nearest passages").click()
+    assert nearest.is_visible()
+    # A related question asks itself.
+    page.locator("#q").fill(question)
+    page.locator("#q").press("Enter")
+    page.locator("#log .related button").first.wait_for()
+    asked = page.locator("#log .related button").first.inner_text()
+    page.locator("#log .related button").first.click()
+    page.locator("#log .msg.user", has_text=asked).wait_for()
+    page.screenshot(path=str(shots / "widget-related-asked.png"))
+    assert serious_violations(page) == []
 
 
 def test_widget_on_an_allowed_third_party_origin(page, server: str, seed_index: Path, blog_ports,  # type: ignore[no-untyped-def]
@@ -330,7 +524,7 @@ def test_widget_on_an_allowed_third_party_origin(page, server: str, seed_index: 
         frame.locator("#q").press("Enter")
         refusal = frame.locator(".msg.bot.refused")
         refusal.wait_for()
-        assert "do not answer" in refusal.inner_text()
+        assert "do not answer" in refusal.text_content()  # folded under "Show the nearest passages"
         page.screenshot(path=str(shots / "widget-refusal.png"))
         assert serious_violations(inner) == []
         # × closes the panel and gives the focus back to the launcher.
@@ -443,7 +637,9 @@ def test_hostile_content_is_shown_as_text_and_never_runs_or_fetches(page, tmp_pa
                                                                      shots: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "hostile.md").write_text(HOSTILE_MD, encoding="utf-8")
+    # As plain text: the HTML a Markdown file holds is read as HTML (ingest/extract.py), so its tags would
+    # never reach the page as text; here they must, and be shown as typed.
+    (corpus / "hostile.txt").write_text(HOSTILE_MD, encoding="utf-8")
     (corpus / "balloons.html").write_text(HOSTILE_HTML, encoding="utf-8")
     (corpus / "long.txt").write_text("A very long line about kites " + "and strings " * 20_000 + "\n",
                                      encoding="utf-8")  # 240 KB on one line (1 MB: see test_chunking)

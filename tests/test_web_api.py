@@ -146,6 +146,29 @@ def test_the_schema_describes_every_answer(server: str) -> None:
         assert answer.confidence is not None and not (answer.refused and answer.confident)
 
 
+def test_extras_give_what_the_chat_page_shows_with_an_answer(server: str, seed_assistant) -> None:  # type: ignore[no-untyped-def]
+    """The widget's "Copy answer", related questions and "These articles cover" line: the chat page's
+    own (pages.plain_answer, the engine's related questions, pages.coverage)."""
+    from assistant.types import Answer
+    from assistant.web.pages import coverage, plain_answer
+
+    answer = httpx.post(f"{server}/api/ask", json={"question": "Where is AMI Labs based?"}, timeout=30).json()
+    extras = httpx.post(f"{server}/api/extras", json={"answer": answer}, timeout=30).json()
+    assert extras["text"] == plain_answer(Answer.from_dict(answer)) and extras["text"].startswith(answer["answer"])
+    assert 1 <= len(extras["related"]) <= 3 and answer["question"] not in extras["related"]
+    assert extras["covers"] == ""
+    asked = extras["related"][0]
+    later = httpx.post(f"{server}/api/extras", json={"answer": answer, "history": [
+        {"question": asked, "answer": "..."}]}, timeout=30).json()
+    assert asked not in later["related"], "a question asked before is not suggested again"
+    refusal = httpx.post(f"{server}/api/ask", json={"question": "Who won the 2022 World Cup?"}, timeout=30).json()
+    covers = httpx.post(f"{server}/api/extras", json={"answer": refusal}, timeout=30).json()["covers"]
+    assert covers == coverage(Answer.from_dict(refusal), seed_assistant.topics())
+    assert covers.startswith("These articles cover: ") and all(t in covers for t in seed_assistant.topics())
+    bad = httpx.post(f"{server}/api/extras", json={"answer": {"question": "x"}}, timeout=30)
+    assert bad.status_code == 422 and "answer" in bad.json()["detail"].lower()
+
+
 def test_health_docs_articles_and_widget(server: str) -> None:
     health = httpx.get(f"{server}/api/health").json()
     assert health["articles"] == 3 and health["chunks"] > 30 and health["model"] == "all-MiniLM-L6-v2"

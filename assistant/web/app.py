@@ -34,7 +34,7 @@ from .admin import mount_admin
 from .chat_page import mount_chat_page
 from .engine import Engine
 from .guard import BodyLimit, Origins, RateLimiter, client_address, readable, unused_route
-from .pages import STATIC, render_article, render_faq, render_missing
+from .pages import STATIC, coverage, plain_answer, render_article, render_faq, render_missing
 from .streaming import as_it_comes
 
 
@@ -128,6 +128,17 @@ class HealthModel(BaseModel):
     dimension: int
     generation: str
     index: str
+
+
+class ExtrasRequest(BaseModel):
+    answer: AnswerModel = Field(description="The answer JSON as received from POST /api/ask or /api/ask/stream.")
+    history: list[HistoryTurn] = Field(default_factory=list, description="The conversation before the question.")
+
+
+class ExtrasModel(BaseModel):
+    text: str = Field(description="The answer as clean text, then its sources: what \"Copy answer\" copies.")
+    related: list[str] = Field(description="Questions from the articles' FAQ to suggest next, none asked yet.")
+    covers: str = Field(description="On a refusal, the line saying what the articles cover; empty otherwise.")
 
 
 class WidgetModel(BaseModel):
@@ -241,6 +252,16 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
                             body.rating, body.comment, engine.generation())
         return {"id": item}
 
+    @app.post("/api/extras", summary="What the chat page shows with an answer: its text to copy, related "
+              "questions, what the articles cover", response_model=ExtrasModel, responses=_errors(403, 413, 422, 503))
+    def api_extras(body: ExtrasRequest) -> dict[str, Any]:
+        # No rate limit: nothing is searched, only the FAQ's questions and the titles held in memory are read.
+        _check_history(body.history, settings)
+        answer = Answer.from_dict(body.answer.model_dump())
+        asked = [*(t.question for t in body.history), answer.question]
+        return {"text": plain_answer(answer), "related": engine.related(answer, asked),
+                "covers": coverage(answer, engine.topics()) if answer.refused else ""}
+
     @app.get("/api/health", summary="Index and model status", response_model=HealthModel,
              responses=_errors(503))
     def api_health() -> dict[str, Any]:
@@ -271,6 +292,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     @app.get("/embed", response_class=HTMLResponse, include_in_schema=False)
     def embed(title: str = "Ask the articles", color: str = "#0b5fff") -> HTMLResponse:
         page = (STATIC / "embed.html").read_text(encoding="utf-8")
+        page = page.replace("{{COPY_JS}}", (STATIC / "copy.js").read_text(encoding="utf-8"))  # before the owner's text
         return HTMLResponse(page.replace("{{TITLE}}", html.escape(title[:80])).replace("{{COLOR}}", _color(color)))
 
     @app.get("/widget.js", include_in_schema=False)

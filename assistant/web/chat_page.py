@@ -26,7 +26,6 @@ CONVERSATIONS_KEPT = 1000
 # A conversation shows (and keeps in memory) its last this many answers.
 ANSWERS_KEPT = 20
 SUGGESTIONS = 4
-RELATED = 3
 
 
 def mount_chat_page(app: FastAPI, engine: Engine, settings: Settings,
@@ -77,7 +76,7 @@ def mount_chat_page(app: FastAPI, engine: Engine, settings: Settings,
                    kept, "", *unchanged]
             time.sleep(STREAM_STEP_SECONDS)
         answers = [*answers, answer][-ANSWERS_KEPT:]
-        related = [e.question for e in engine.related(answer, [a.question for a in answers])][:RELATED]
+        related = engine.related(answer, [a.question for a in answers])
         yield [render_conversation(answers, topics), [a.to_dict() for a in answers], "",
                *suggestions(related, "Related questions")]
 
@@ -95,7 +94,8 @@ def mount_chat_page(app: FastAPI, engine: Engine, settings: Settings,
                     "it comes from.</p>", elem_id="intro", js_on_load=None)
             new = gr.Button("New conversation", size="sm", elem_id="new", variant="secondary", scale=0)
         conversation = gr.HTML(render_conversation([], topics), elem_id="conversation",
-                               js_on_load=(STATIC / "chat.js").read_text(encoding="utf-8"))
+                               js_on_load="\n".join((STATIC / name).read_text(encoding="utf-8")
+                                                     for name in ("copy.js", "chat.js")))
         kept = gr.State([])
         with gr.Column(elem_id="composer"):
             with gr.Row(elem_id="suggestions"):

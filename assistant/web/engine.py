@@ -14,6 +14,7 @@ from ..errors import AssistantError, BusyError
 from ..types import Answer, Article, Turn
 
 _REOPEN_SECONDS = 2.0  # how often an unusable index is tried again
+RELATED = 3  # questions suggested after an answer
 
 
 class Engine:
@@ -82,8 +83,10 @@ class Engine:
         except AssistantError:
             return ""
 
-    def related(self, answer: Answer, asked: list[str]) -> list[FaqEntry]:
-        return self.assistant.related(answer, asked)
+    def related(self, answer: Answer, asked: list[str]) -> list[str]:
+        """The questions from the articles' FAQ that the chat page and the widget suggest after
+        `answer`, none of `asked` (the conversation's questions, this one's included)."""
+        return [e.question for e in self.assistant.related(answer, asked, RELATED)]
 
     def topics(self) -> list[str]:
         try:

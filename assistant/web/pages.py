@@ -208,12 +208,8 @@ def _turn_html(i: int, answer: Answer, topics: Sequence[str]) -> str:
     text = _cited(html.escape(answer.quoted), {n: f"#{a}" for n, a in anchors.items()},
                   ' class="cite" aria-label="source {n}"')
     if answer.refused:
-        few = len(topics) <= _TOPICS_LISTED
-        covered = topics if few else list(dict.fromkeys(c.title for c in answer.citations))
-        listed = "; ".join(covered)
-        stop = "" if listed.endswith(("…", ".", "?", "!")) else "."
-        cover = (f'<p class="covers">{"These articles cover" if few else "The nearest articles"}: '
-                 f'{html.escape(listed)}{stop}</p>' if covered else "")
+        covers = coverage(answer, topics)
+        cover = f'<p class="covers">{html.escape(covers)}</p>' if covers else ""
         body = f'<div class="refusal" data-refused="true"><p class="text">{text}</p>{cover}'
         heading = "Nearest passages: they do not answer the question"
     elif answer.tentative:
@@ -232,6 +228,9 @@ def _turn_html(i: int, answer: Answer, topics: Sequence[str]) -> str:
                         + "".join(_source_html(c, anchors[c.n]) for c in cs) + "</ul></li>" for cs in articles.values())
         sources = (f'<div class="sources"><h2 class="sources-title" id="h{i}">{heading}</h2>'
                    f'<ul aria-labelledby="h{i}">{items}</ul></div>')
+        if answer.refused:  # passages that do not answer: there only for a reader who asks for them
+            sources = (f'<details class="nearest"><summary><span class="show">{NEAREST_SHOW}</span>'
+                       f'<span class="hide">Hide the nearest passages</span></summary>{sources}</details>')
     copy = (f'<button class="copy" type="button" data-copy="{html.escape(plain_answer(answer))}">'
             "Copy answer</button>")
     data = html.escape(json.dumps(answer.to_dict()))
@@ -254,6 +253,20 @@ _FEEDBACK = ('<span class="feedback"><span class="ask-rating">Did this help?</sp
 
 # A refusal lists every article's title when there are at most this many (else the nearest ones).
 _TOPICS_LISTED = 6
+# What opens a refusal's nearest passages, folded away under it (on the page and in the widget).
+NEAREST_SHOW = "Show the nearest passages"
+
+
+def coverage(answer: Answer, topics: Sequence[str]) -> str:
+    """The line under a refusal saying what the articles cover: every title when there are a few,
+    else the nearest articles' titles; "" when there is nothing to list."""
+    few = len(topics) <= _TOPICS_LISTED
+    covered = topics if few else list(dict.fromkeys(c.title for c in answer.citations))
+    if not covered:
+        return ""
+    listed = "; ".join(covered)
+    stop = "" if listed.endswith(("…", ".", "?", "!")) else "."
+    return f'{"These articles cover" if few else "The nearest articles"}: {listed}{stop}'
 
 
 def _source_html(citation: Citation, anchor: str) -> str:

@@ -1,7 +1,10 @@
 // The chat page's conversation (run by Gradio once, with `element` the conversation's root).
 // Gradio replaces the conversation's HTML at every update, so everything here is delegated.
 // - a screen reader hears each finished answer once, as text, from a live region of its own;
-// - a new question scrolls to the top of the screen, so that its answer's first line is in view;
+// - a new question scrolls to the top of the screen, so that its answer's first line is in view, and
+//   the finished answer, a source opened and a refusal's nearest passages shown are scrolled above
+//   the bar at the bottom (the suggestions and the question box), as far as they fit;
+// - the bar keeps within a fifth of the window: suggestions that would take it past are left out;
 // - [n] opens and focuses its source; "Copy answer" copies clean text with the sources;
 // - 👍/👎 then an optional comment go to /api/feedback; a rated answer stays marked across updates.
 const live = document.createElement("div");
@@ -26,6 +29,7 @@ new MutationObserver(() => {
   if (all.length > turns) all[all.length - 1].scrollIntoView({ block: "start" });
   if (done.length > answered) {
     const last = done[done.length - 1];
+    requestAnimationFrame(() => { fit(); reveal(last.closest(".turn")); });
     const text = last.querySelector(".text, p").textContent;
     live.textContent = last.classList.contains("refusal") ? "No answer in the articles: " + text
       : last.classList.contains("error") ? text
@@ -43,7 +47,7 @@ element.addEventListener("click", (event) => {
     const source = element.querySelector(cite.getAttribute("href"));
     if (!source) return;
     source.querySelector("details").open = true;
-    source.scrollIntoView({ block: "nearest" });
+    reveal(source);
     source.focus({ preventScroll: true });
     return;
   }
@@ -59,11 +63,52 @@ element.addEventListener("click", (event) => {
   const copy = event.target.closest("button.copy");
   if (copy) {
     const done = () => { copy.textContent = "Copied"; setTimeout(() => { copy.textContent = "Copy answer"; }, 2000); };
-    const text = copy.dataset.copy;
-    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, () => fallback(text, done));
-    else fallback(text, done);
+    copyText(copy.dataset.copy, done);  // static/copy.js, loaded with this script
   }
 });
+
+// A passage (or a refusal's nearest passages) opened by its summary is scrolled above the bar.
+element.addEventListener("toggle", (event) => {
+  const details = event.target;
+  if (details.open) reveal(details.closest("li") || details);
+}, true);
+
+// The bar at the bottom of the window: the last element of the page.
+const bar = () => document.getElementById("composer");
+const BAR_SHARE = 0.2;  // of the window's height, at most
+
+// Scroll so that `target` sits between the top of the window and the bar, as much of it as fits:
+// never past its top.
+function reveal(target) {
+  const limit = bar() ? bar().getBoundingClientRect().top : innerHeight;
+  const box = target.getBoundingClientRect(), margin = 8;
+  const below = box.bottom - (limit - margin), above = box.top - margin;
+  if (above < 0) window.scrollBy(0, above);
+  else if (below > 0) window.scrollBy(0, Math.min(below, above));
+}
+
+// Every suggestion is shown whole (they wrap); while the bar is taller than its share of the window,
+// the last ones are left out (never the first).
+function fit() {
+  const composer = bar();
+  if (!composer) return;
+  const chips = [...composer.querySelectorAll("#suggestions button.suggestion")];
+  chips.forEach((chip) => chip.classList.remove("spare"));
+  for (let i = chips.length - 1; i > 0 && composer.offsetHeight > BAR_SHARE * innerHeight; i--) {
+    if (chips[i].offsetParent !== null) chips[i].classList.add("spare");
+  }
+  if (watcher) watcher.takeRecords();  // our own changes
+}
+let watcher = null;
+(function watch() {  // the bar is built after the conversation: wait for it, then refit at every change
+  const suggestions = document.getElementById("suggestions");
+  if (!suggestions) { requestAnimationFrame(watch); return; }
+  watcher = new MutationObserver(fit);
+  watcher.observe(suggestions, { childList: true, subtree: true, characterData: true, attributes: true,
+                                 attributeFilter: ["class", "style", "hidden"] });
+  addEventListener("resize", fit);
+  fit();
+})();
 
 element.addEventListener("submit", async (event) => {
   const form = event.target.closest("form.comment");
@@ -87,15 +132,3 @@ element.addEventListener("submit", async (event) => {
     thanks.textContent = "Your rating was not saved: " + error.message;
   }
 });
-
-function fallback(text, done) {  // http pages other than localhost have no clipboard API
-  const area = document.createElement("textarea");
-  area.value = text;
-  area.setAttribute("readonly", "");
-  area.style.position = "fixed";
-  area.style.opacity = "0";
-  document.body.append(area);
-  area.select();
-  if (document.execCommand("copy")) done();
-  area.remove();
-}
