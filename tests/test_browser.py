@@ -102,6 +102,7 @@ def test_chat_page_suggestion_answer_sources_and_article(page, server: str, shot
     suggestion.wait_for()
     page.screenshot(path=str(shots / "1-chat-page.png"))
     question = suggestion.inner_text()
+    page.locator("#conversation").wait_for(state="attached")  # Gradio may render it after the suggestions
     # The thinking indicator shows from the moment of sending, before the answer streams in.
     page.evaluate("""() => { window.__saw = []; new MutationObserver(() => {
         for (const k of ['thinking', 'streaming'])
