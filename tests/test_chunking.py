@@ -352,3 +352,21 @@ def test_a_byline_and_a_table_of_contents_are_never_quoted(tmp_path: Path) -> No
     assert "Pathkit started in 2016 as a weekend project in Lyon." in quoted
     assert "The new parser reads every file twice as fast." in quoted
     assert not any("Posted on" in q or q.startswith("2.") for q in quoted), quoted
+
+
+def test_a_text_faq_s_own_layout_marks_its_entries_and_numbered_steps_in_answers_are_not_entries(
+        tmp_path: Path) -> None:
+    # Questions indented two spaces, some stating a problem instead of asking; answers three deeper;
+    # a numbered list inside an answer; a table of contents laid out like the questions.
+    path = tmp_path / "FAQ.txt"
+    path.write_text(
+        "Questions about ferryd\n\n"
+        "  Why does ferryd refuse to start?\n  Where are the logs kept?\n\n"
+        "  Why does ferryd refuse to start?\n\n     The port is taken by another daemon.\n\n"
+        "  Sometimes the clock drifts after a resume.\n\n     Restart the daemon after a resume.\n\n"
+        "  Where are the logs kept?\n\n     Under /var/log/ferryd, one file a day.\n\n"
+        "     1. Stop the daemon.\n\n        It needs a clean stop.\n\n"
+        "  Can it run without root?\n\n     Yes, with the port set above 1024.\n", encoding="utf-8")
+    entries = [c.section for c in chunk_article(read_article(path), Settings()) if c.kind == "faq"]
+    assert entries == ["Why does ferryd refuse to start?", "Sometimes the clock drifts after a resume.",
+                       "Where are the logs kept?", "Can it run without root?"]

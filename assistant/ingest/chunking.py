@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 from ..config import Settings
@@ -25,13 +26,14 @@ from ..types import Article, Chunk
 from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines, line_sentences, split_sentences
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
+# 14: a plain-text FAQ's entries by their own layout (indent and number pattern), no other line there;
 # 13: HTML read by lxml and our own main-content reader (no trafilatura), definitions with their term,
 # FAQ entries at their page's entry level, bare terms and synopses not quotable;
 # 12: a lowercase line after a finished sentence starts a sentence of its own (sentences.py);
 # 11: FAQ units by structure in HTML, Markdown and plain text (extract.py too), a FAQ question's own line
 # never quoted, a question with no answer after it is text; 10: a headline that states a fact is quotable,
 # irregular past forms fold to their verb (text/terms.py)
-CHUNKER_VERSION = 13
+CHUNKER_VERSION = 14
 
 _FAQ_HEADING = re.compile(r"\b(faqs?|frequently asked questions)\b", re.IGNORECASE)
 # Link lists to other pages, not part of the article: never retrieved, never quoted.
@@ -67,6 +69,9 @@ _ENTRY_NUMBER = re.compile(
     r"^(?:[-*•]\s+|#{1,6}\s+|Subject:\s+)?(?:Q\s*)?\d+\.\d+(?:\.\d+)?[.:)]?\s+\S|^#\d+[.:)]\s+\S")
 # The level where a page's entries are: enough headings there ask, and most of them do.
 _ENTRIES_AT_LEAST, _ENTRIES_SHARE = 3, 0.5
+# A plain-text FAQ states many of its problems instead of asking them ("On the cray, the CR/LF mapping
+# gets screwed up."): a third of the lines in its questions' layout asking is enough.
+_TEXT_ENTRIES_SHARE = 1 / 3
 # A verb that makes a headline a statement: a common finite verb, or a past tense ("Quit", "Called", "Fined").
 _HEADLINE_VERB = re.compile(
     r"\b(?:is|are|was|were|has|have|had|will|would|can|could|says|said|quits?|left|leaves|calls|makes|made|gets|got|"
@@ -75,7 +80,7 @@ _HEADLINE_VERB = re.compile(
 _ITEM = re.compile(r"^\s*[-*•]\s+")
 # A question's own number: "(3) ", "1.4\t", "2. ", "3.1: ", "Q3. ", "G1. ", "B.1.1 " (not "3 ways to ...").
 _QUESTION_NUMBER = re.compile(
-    r"^\s*(?:Subject:\s+)?(?:\(\d+\)|\d+(?:\.\d+)+[.:]?|\d+[.):]|#\d+[.:)]?|Q\d+[.:)]?|[A-Z]\d+(?:\.\d+)*[.:)]|[A-Z](?:\.\d+)+[.:)]?)\s+")
+    r"^\s*(?:Subject:\s+|Question\s+)?(?:\(\d+\)|\d+(?:\.\d+)+[.:]?|\d+[.):]|#\d+[.:)]?|Q\d+[.:)]?|[A-Z]\d+(?:\.\d+)*[.:)]|[A-Z](?:\.\d+)+[.:)]?)\s+")
 # A mail's header line (a Usenet digest's entries keep theirs): never a heading.
 _MAIL_HEADER = re.compile(r"^(?:From|To|Cc|Date|Subject|Reply-To|Message-ID|Newsgroups|Organization|Sender|"
                           r"X-[\w-]+):\s", re.IGNORECASE)
@@ -131,9 +136,11 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
     (a line under a references heading), "question" (a FAQ entry's), "title" (a repeat of the
     title), "heading", or "text". Chunking and the article page both read an article this way.
 
-    In a plain-text FAQ (its title or file name says so, or under a FAQ heading) a question is a
-    short line that asks ("Why does ps complain?"), or a numbered one that states a problem ("4.
-    compress() returns Z_BUF_ERROR.") with its answer indented below it."""
+    A plain-text page whose questions share a layout (an indent and a number pattern, see
+    `_entry_shapes`) has its entries there and nowhere else. Otherwise, in a plain-text FAQ (its
+    title or file name says so, or under a FAQ heading) a question is a short line that asks ("Why
+    does ps complain?"), or a numbered one that states a problem ("4. compress() returns
+    Z_BUF_ERROR.") with its answer indented below it."""
     # HTML and Markdown articles mark their headings: no other line is one.
     marked = not article.path.lower().endswith(".txt")
     faq_page = bool(_FAQ_HEADING.search(article.title) or "faq" in Path(article.path).name.lower())
@@ -141,6 +148,7 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
     in_faq, in_references = whole_faq, False
     lines = list(joined_lines(article.text, 0, len(article.text)))
     entries = _entry_level(lines) if marked else 0
+    shapes = set() if marked else _entry_shapes(lines)
     in_entry = False
     for i, line in enumerate(lines):
         text = line.stripped
@@ -169,8 +177,9 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
             and bool(_RULE.match(following.stripped))
         if QUESTION_PREFIX.match(text) or _QUESTION_HEADING.match(text) or (entries and _level(text) == entries) \
                 or underlined and text.endswith("?") \
-                or (faq_page or in_faq) and _numbered_entry(text, following) \
-                or in_faq and not marked and _asks_in_text(line, following):
+                or (_shaped_entry(line, following, shapes) if shapes else
+                    (faq_page or in_faq) and _numbered_entry(text, following)
+                    or in_faq and not marked and _asks_in_text(line, following)):
             yield line, "question"
             in_entry = True
             continue
@@ -226,6 +235,48 @@ def _entry_level(lines: list[Line]) -> int:
     if asking.get(best, 0) >= _ENTRIES_AT_LEAST and asking[best] >= _ENTRIES_SHARE * total[best]:
         return best
     return 0
+
+
+def _shape(line: Line, following: Line | None) -> tuple[int, str] | None:
+    """How a plain-text line that may head an entry is laid out: its indent and its number's pattern
+    ("Question N.N.", "N)", "" for none). None for a line that cannot: long, quoted, a mail header,
+    the last, or unnumbered with nothing indented deeper below it."""
+    text = line.stripped
+    if following is None or len(text) > 200 or text.startswith(">") \
+            or _MAIL_HEADER.match(text) and not text.startswith("Subject:"):
+        return None
+    layout = _layout(line)
+    if not layout[1] and _indent(following.text) <= layout[0]:
+        return None
+    return layout
+
+
+def _layout(line: Line) -> tuple[int, str]:
+    number = _QUESTION_NUMBER.match(line.text)
+    return _indent(line.text), re.sub(r"\d+", "N", number.group(0).strip()) if number else ""
+
+
+def _entry_shapes(lines: list[Line]) -> set[tuple[int, str]]:
+    """The layouts a plain-text page gives its FAQ questions, whatever they are ("    3. Why ...?",
+    "Question 2.1.  Title", "  How do I ...?" above an answer indented deeper; "4.11" and "4.11.1"
+    are two): each layout of which at least three lines end with a question mark, and enough of its
+    lines do."""
+    asking: dict[tuple[int, str], int] = {}
+    total: dict[tuple[int, str], int] = {}
+    for line, following in pairwise(lines):
+        if (shape := _shape(line, following)) is not None:
+            total[shape] = total.get(shape, 0) + 1
+            asking[shape] = asking.get(shape, 0) + _question_text(line.stripped).rstrip("\"”’')]").endswith("?")
+    return {shape for shape, count in asking.items()
+            if count >= _ENTRIES_AT_LEAST and count >= _TEXT_ENTRIES_SHARE * total[shape]}
+
+
+def _shaped_entry(line: Line, following: Line | None, shapes: set[tuple[int, str]]) -> bool:
+    """A line laid out as the page's questions are, with its answer after it (not the next line laid
+    out the same, as in a table of contents)."""
+    if following is None or (shape := _shape(line, following)) not in shapes:
+        return False
+    return _layout(following) != shape
 
 
 def _states_a_problem(line: Line, following: Line | None) -> bool:
