@@ -370,3 +370,13 @@ def test_a_text_faq_s_own_layout_marks_its_entries_and_numbered_steps_in_answers
     entries = [c.section for c in chunk_article(read_article(path), Settings()) if c.kind == "faq"]
     assert entries == ["Why does ferryd refuse to start?", "Sometimes the clock drifts after a resume.",
                        "Where are the logs kept?", "Can it run without root?"]
+
+
+def test_a_manual_page_formatted_for_a_terminal_is_read_without_its_overstrike(tmp_path: Path) -> None:
+    bold = "".join(f"{c}\b{c}" for c in "FREQUENTLY ASKED QUESTIONS")
+    path = tmp_path / "tool-faq.txt"
+    underlined = "".join(f"_\b{c}" for c in "disk")
+    path.write_bytes(f"TOOL(1)\n\n{bold}\n       Why does it stop?\n           The {underlined} is full.\n".encode())
+    article = read_article(path)
+    assert "FREQUENTLY ASKED QUESTIONS" in article.text and "The disk is full." in article.text
+    assert "\b" not in article.text

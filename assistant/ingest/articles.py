@@ -1,8 +1,9 @@
 """Reading articles from disk: which files count, their text, their title.
 
 `Article.text` is what every offset in the index refers to: for .txt the decoded file with
-newlines normalised to "\\n"; for .html and .md the structured main text of `extract` (headings,
-paragraphs, list items, code blocks). An article's id is its path in the ingested folder. This
+newlines normalised to "\\n" and a terminal's overstrike ("X\\bX" for bold) read as the letter;
+for .html and .md the structured main text of `extract` (headings, paragraphs, list items, code
+blocks). An article's id is its path in the ingested folder. This
 module does not chunk or embed.
 """
 
@@ -124,7 +125,7 @@ def read_article(path: Path, doc_id: str = "", known: Known = lambda doc_id, sha
     sha256 = hashlib.sha256(data).hexdigest()
     if (before := known(doc_id or path.stem, sha256)) is not None:
         return replace(before, path=str(path.resolve()))
-    raw = _decoded(data, html=suffix in HTML_SUFFIXES)
+    raw = _OVERSTRIKE.sub("", _decoded(data, html=suffix in HTML_SUFFIXES))
     if len(_CONTROL.findall(raw)) * 100 > len(raw):  # a stray NUL is kept; binary data is full of them
         raise UnreadableArticle("binary data, not text")
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
@@ -151,6 +152,8 @@ def read_article(path: Path, doc_id: str = "", known: Known = lambda doc_id, sha
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# A manual page formatted for a terminal prints bold as "X\bX" and underline as "_\bX": the reader sees X.
+_OVERSTRIKE = re.compile(r"[^\n]\x08")
 
 
 def _decoded(data: bytes, html: bool) -> str:
