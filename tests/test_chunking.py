@@ -380,3 +380,17 @@ def test_a_manual_page_formatted_for_a_terminal_is_read_without_its_overstrike(t
     article = read_article(path)
     assert "FREQUENTLY ASKED QUESTIONS" in article.text and "The disk is full." in article.text
     assert "\b" not in article.text
+
+
+def test_a_block_that_opens_with_its_bold_question_is_an_entry_and_its_linked_contents_line_is_not(
+        tmp_path: Path) -> None:
+    toc = "".join(f'<div><a href="#q{n}"><b>{n}</b></a></div><div><a href="#q{n}"><b>{q}</b></a></div>'
+                  for n, q in enumerate(("Why is pond slow?", "Can pond read CSV?", "Who wrote pond?"), 1))
+    body = ('<div><b>Why is pond slow?</b><p>It checks every row twice.</p></div>'
+            '<div><b>Can pond read CSV?</b><p>Yes, with the csv plugin.</p><p>It ships with pond.</p></div>'
+            '<div><b>Who wrote pond?</b><p>A team in Ghent.</p></div>')
+    article = _html_article(tmp_path, f"<html><body><h1>Pond FAQ</h1><h2>Contents</h2>{toc}"
+                                      f"<h2>Answers</h2>{body}</body></html>")
+    entries = [(c.section, c.text.splitlines()[1]) for c in chunk_article(article, Settings()) if c.kind == "faq"]
+    assert entries == [("Why is pond slow?", "It checks every row twice."),
+                       ("Can pond read CSV?", "Yes, with the csv plugin."), ("Who wrote pond?", "A team in Ghent.")]

@@ -26,6 +26,7 @@ from ..types import Article, Chunk
 from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines, line_sentences, split_sentences
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
+# 16: a block that opens with its bold question is an entry, a contents line (all links) answers nothing (extract.py);
 # 15: a terminal's overstrike ("X\bX") read as the letter (articles.py);
 # 14: a plain-text FAQ's entries by their own layout (indent and number pattern), no other line there;
 # 13: HTML read by lxml and our own main-content reader (no trafilatura), definitions with their term,
@@ -34,7 +35,7 @@ from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines
 # 11: FAQ units by structure in HTML, Markdown and plain text (extract.py too), a FAQ question's own line
 # never quoted, a question with no answer after it is text; 10: a headline that states a fact is quotable,
 # irregular past forms fold to their verb (text/terms.py)
-CHUNKER_VERSION = 15
+CHUNKER_VERSION = 16
 
 _FAQ_HEADING = re.compile(r"\b(faqs?|frequently asked questions)\b", re.IGNORECASE)
 # Link lists to other pages, not part of the article: never retrieved, never quoted.

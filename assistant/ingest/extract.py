@@ -156,8 +156,9 @@ def _mark_questions(soup: BeautifulSoup) -> None:
     """Question-and-answer units recognised by their structure, whatever the markup: a `<dt>` and
     its `<dd>`, a `<summary>` and its `<details>`, a two-column row whose first cell asks, or a block
     set apart (all bold or emphasised, numbered "(3)" or "1.2.", or "Q."), short, and followed by a
-    block that answers it: a paragraph, a quotation, a list, a table row of its own, the rest of its
-    list item, or the second cell of its row. Its text becomes a "Q: " line, which the chunker reads
+    block that answers it (not one that is all links, as a table of contents' next line is): a
+    paragraph, a quotation, a list, a table row of its own, the rest of its list item or block, or
+    the second cell of its row. Its text becomes a "Q: " line, which the chunker reads
     as a FAQ question whether it asks ("How do I ...?") or states a problem ("The file did not get
     smaller."). A statement counts only among units most of which ask (in the same list, table or
     parent block), so that a bold paragraph in a story, or a sidebar's bold title, stays what it is."""
@@ -165,11 +166,12 @@ def _mark_questions(soup: BeautifulSoup) -> None:
     for block in soup.find_all(["p", "div"]):
         asked = _asks(block) if not block.find(BLOCK) else ""
         answer = _next_block(block)
-        if asked and answer is not None and inline(answer) and not _asks(answer):
+        if asked and answer is not None and inline(answer) and not _asks(answer) and not _linked(answer):
             units.append((block.parent, asked, functools.partial(_as_question, block, asked)))
-    for item in soup.find_all("li"):
+    for item in soup.find_all(["li", "div"]):
         opener = next((c for c in item.children if isinstance(c, Tag) or str(c).strip()), None)
-        if not isinstance(opener, Tag) or opener.name not in _EMPHASIS | {"p"}:
+        if not isinstance(opener, Tag) or opener.name not in _EMPHASIS | {"p"} \
+                or item.name == "div" and (opener.name == "p" or _next_block(opener) is None):
             continue
         asked = _asks(opener) or (inline(opener) if opener.name == "p" and _is_question(inline(opener)) else "")
         if asked and inline(item) != inline(opener):
@@ -191,6 +193,11 @@ def _mark_questions(soup: BeautifulSoup) -> None:
     for container, asked, mark in units:
         if _is_question(asked) or asks[id(container)] >= _STATEMENTS_AMONG * total[id(container)]:
             mark()
+
+
+def _linked(tag: Tag) -> bool:
+    """All of the tag's text is links: a table of contents' next line, not an answer."""
+    return sum(len(inline(link)) for link in tag.find_all("a")) >= len(inline(tag))
 
 
 def _is_question(asked: str) -> bool:
