@@ -2,7 +2,8 @@
 
 Run by tests/check.sh with the system's python3 (stdlib only). It builds a new virtual environment
 with the install part of the README's run command, word for word (its `.venv` replaced by a
-temporary folder), then in it:
+temporary folder), as on a stock machine: this machine's pip configuration off (no local wheel
+folder, no mirror: PyPI itself), PyTorch's CPU index stood in for on loopback. Then in it:
 
 - checks that no dev tool is installed and that pip finds every requirement met;
 - ingests HTML, Markdown and text (tests/site and seeds/) into a new index;
@@ -16,6 +17,10 @@ Any failure ends the run with exit 1 and says what differed; a missing runtime d
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import http.server
 import json
 import os
 import re
@@ -24,8 +29,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,16 +98,59 @@ def readme_run_command(readme: str) -> list[str]:
 
 
 def install(venv: Path) -> None:
+    """The README's install, as on a stock machine: this machine's pip configuration (its local wheel
+    folder and package mirror) switched off, PyPI itself, and PyTorch's CPU index stood in for by a
+    loopback server laid out as download.pytorch.org/whl/cpu is, serving the CPU wheel."""
     command = readme_run_command((ROOT / "README.md").read_text(encoding="utf-8"))[0].replace(".venv", str(venv))
-    step(f"install, as the README's run command does: {command}")
-    started = time.monotonic()
-    run(["bash", "-c", command])
+    if TORCH_INDEX not in command:
+        raise SmokeFailure(f"the README's run command does not install torch from {TORCH_INDEX}")
+    with torch_index() as stand_in:
+        command = command.replace(TORCH_INDEX, stand_in)
+        step(f"install, as the README's run command does, off this machine's pip configuration: {command}")
+        started = time.monotonic()
+        stock = {k: v for k, v in environment().items() if not k.startswith("PIP_") or k == "PIP_CERT"}
+        run(["bash", "-c", command], env={**stock, "PIP_CONFIG_FILE": os.devnull})
     packages = {normal(p["name"]) for p in json.loads(run([venv / "bin" / "pip", "list", "--format", "json"]).stdout)}
     if dev := sorted(packages & DEV_TOOLS):
         raise SmokeFailure(f"dev tools in the runtime venv: {', '.join(dev)}")
     run([venv / "bin" / "pip", "check"])
     say(f"installed in {time.monotonic() - started:.0f} s: {len(packages)} packages, {tree_mb(venv):,.0f} MB, "
         "no dev tool among them, pip check clean")
+
+
+TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
+TORCH_WHEELS = Path("/opt/wheels")  # where this machine keeps the CPU wheel
+
+
+class _QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
+        pass
+
+
+@contextlib.contextmanager
+def torch_index() -> Iterator[str]:
+    """A loopback simple index in PyTorch's layout (`<url>/torch/` lists the wheel with its sha256),
+    serving this machine's torch CPU wheel; yields its URL."""
+    wheels = sorted(TORCH_WHEELS.glob("torch-*+cpu-*.whl"))
+    if not wheels:
+        raise SmokeFailure(f"no torch CPU wheel in {TORCH_WHEELS} to serve as PyTorch's index")
+    with tempfile.TemporaryDirectory(prefix="torch-index-") as root:
+        project = Path(root) / "whl" / "cpu" / "torch"
+        project.mkdir(parents=True)
+        links = []
+        for wheel in wheels:
+            (project.parent / wheel.name).symlink_to(wheel)
+            digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+            links.append(f'<a href="/whl/cpu/{urllib.parse.quote(wheel.name)}#sha256={digest}">{wheel.name}</a><br>')
+        (project / "index.html").write_text("<!DOCTYPE html><html><body>" + "".join(links) + "</body></html>")
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietFiles, directory=root))
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}/whl/cpu"
+        finally:
+            server.shutdown()
+            server.server_close()
 
 
 def serve(bin_: Path, index: Path) -> tuple[subprocess.Popen[str], str]:
@@ -153,9 +204,9 @@ def missing_package(bin_: Path, index: Path, url: str) -> None:
     check_answer("then POST /api/ask", question, post_json(url + "/api/ask", {"question": question}), doc_id, word)
 
 
-def run(command: list, **kwargs) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, env=environment(), cwd=ROOT,
-                            **kwargs)
+def run(command: list, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, env=env or environment(),
+                            cwd=ROOT)
     if result.returncode != 0:
         raise SmokeFailure(f"`{' '.join(map(str, command))}` exited {result.returncode}:\n"
                            f"{result.stdout[-2000:]}{result.stderr[-3000:]}")

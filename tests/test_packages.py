@@ -108,11 +108,16 @@ def test_the_locks_pin_every_package_with_hashes_and_agree_with_pyproject() -> N
     assert not differing, f"requirements-dev.txt must hold the runtime lock's versions: {differing}"
     assert not DEV_TOOLS & runtime.keys(), "a dev tool in the runtime lock"
     assert runtime["torch"] == "2.13.0+cpu"  # the CPU build: an unpinned torch is a multi-GB CUDA build
+    # The README installs torch first, from PyTorch's CPU index: the same entry, hashes and all.
+    torch_entry = re.search(r"^torch==.*?(?=^\S)", runtime_text, re.MULTILINE | re.DOTALL)
+    assert torch_entry and torch_entry.group(0).strip() in (ROOT / "requirements-torch.txt").read_text(encoding="utf-8")
 
 
 def test_the_readme_run_command_installs_the_runtime_lock_as_check_sh_installs_the_dev_lock() -> None:
     run = " && .venv/bin/assistant ".join(readme_run_command((ROOT / "README.md").read_text(encoding="utf-8")))
     check = (ROOT / "tests" / "check.sh").read_text(encoding="utf-8")
+    assert re.search(r"pip install -q --no-compile --require-hashes --no-deps --index-url "
+                     r"https://download\.pytorch\.org/whl/cpu -r requirements-torch\.txt", run)
     for requirements, text in (("requirements.txt", run), ("requirements-dev.txt", check)):
         locked = rf"pip install -q (--no-compile )?--require-hashes --no-deps -r {re.escape(requirements)}\b"
         assert re.search(locked, text)
