@@ -394,3 +394,19 @@ def test_a_block_that_opens_with_its_bold_question_is_an_entry_and_its_linked_co
     entries = [(c.section, c.text.splitlines()[1]) for c in chunk_article(article, Settings()) if c.kind == "faq"]
     assert entries == [("Why is pond slow?", "It checks every row twice."),
                        ("Can pond read CSV?", "Yes, with the csv plugin."), ("Who wrote pond?", "A team in Ghent.")]
+
+
+def test_a_manual_s_question_heading_is_a_section_and_its_faq_section_lasts_to_the_next_heading_as_high(
+        tmp_path: Path) -> None:
+    manual = tmp_path / "manual.md"
+    manual.write_text("# Pond manual\n\n## Installing\n\nRun the installer.\n\n## What can be cached?\n\n"
+                      "Pages and images.\n\n## Tuning\n\nRaise the cache size.\n", encoding="utf-8")
+    guide = tmp_path / "guide.md"
+    guide.write_text(
+        "# Pond guide\n\n## Installing\n\nRun the installer.\n\n## Frequently asked questions\n\n"
+        "### Why is pond slow?\n\nIt checks every row twice.\n\n### Upgrading from 1.x\n\nExport your data first.\n\n"
+        "### Can pond read CSV?\n\nYes, with a plugin.\n\n## Who maintains pond?\n\nA team in Ghent.\n",
+        encoding="utf-8")
+    entries = {path.name: [c.section for c in chunk_article(read_article(path), Settings()) if c.kind == "faq"]
+               for path in (manual, guide)}
+    assert entries == {"manual.md": [], "guide.md": ["Why is pond slow?", "Can pond read CSV?"]}

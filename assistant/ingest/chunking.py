@@ -19,7 +19,6 @@ import hashlib
 import re
 from collections.abc import Iterator
 from itertools import pairwise
-from pathlib import Path
 
 from ..config import Settings
 from ..types import Article, Chunk
@@ -145,9 +144,10 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
     Z_BUF_ERROR.") with its answer indented below it."""
     # HTML and Markdown articles mark their headings: no other line is one.
     marked = not article.path.lower().endswith(".txt")
-    faq_page = bool(_FAQ_HEADING.search(article.title) or "faq" in Path(article.path).name.lower())
+    faq_page = bool(_FAQ_HEADING.search(article.title) or "faq" in article.doc_id.lower())
     whole_faq = not marked and faq_page
     in_faq, in_references = whole_faq, False
+    faq_level = 0  # the level of the heading that opened a FAQ section (in plain text, any heading ends it)
     lines = list(joined_lines(article.text, 0, len(article.text)))
     entries = _entry_level(lines) if marked else 0
     shapes = set() if marked else _entry_shapes(lines)
@@ -175,9 +175,12 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
         if in_entry and _level(text) > entries > 0:
             yield line, "text"  # a heading inside an entry ("3.14.1 Using the concat demuxer") is its answer's
             continue
+        if in_faq and not whole_faq and 0 < _level(text) <= faq_level:
+            in_faq = False  # a FAQ section ends at a heading as high as its own
         underlined = not marked and following is not None and following.start == line.end + 1 \
             and bool(_RULE.match(following.stripped))
-        if QUESTION_PREFIX.match(text) or _QUESTION_HEADING.match(text) or (entries and _level(text) == entries) \
+        if QUESTION_PREFIX.match(text) or (entries or faq_page or in_faq) and _QUESTION_HEADING.match(text) \
+                or (entries and _level(text) == entries) \
                 or underlined and text.endswith("?") \
                 or (_shaped_entry(line, following, shapes) if shapes else
                     (faq_page or in_faq) and _numbered_entry(text, following)
@@ -193,7 +196,11 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
             and not _MAIL_HEADER.match(text)
         if heading and (line.start > 0 or _MD_HEADING.match(text)):
             section = _heading_text(text)
-            in_faq, in_entry = whole_faq or bool(_FAQ_HEADING.search(section)), False
+            if _FAQ_HEADING.search(section):
+                in_faq, faq_level = True, _level(text)
+            elif not marked:
+                in_faq = whole_faq
+            in_entry = False
             in_references = bool(_REFERENCES_HEADING.match(section))
             yield line, "heading"
             continue
