@@ -21,7 +21,7 @@ from pathlib import Path
 from ..errors import UserInputError
 from ..types import Article
 from . import extract
-from .chunking import is_heading
+from .entries import is_heading
 from .progress import Progress
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}

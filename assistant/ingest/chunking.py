@@ -18,13 +18,27 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from itertools import pairwise
 
 from ..config import Settings
 from ..types import Article, Chunk
+from .entries import (
+    ENTRY_NUMBER,
+    MAIL_HEADER,
+    MD_HEADING,
+    asks_in_text,
+    entry_levels,
+    entry_shapes,
+    heading_level,
+    heading_text,
+    is_heading,
+    numbered_entry,
+    question_text,
+    shaped_entry,
+)
 from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines, line_sentences, split_sentences
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
+# 17: a question heading is an entry only on a FAQ page, in a FAQ section or where most headings ask;
 # 16: a block that opens with its bold question is an entry, a contents line (all links) answers nothing (extract.py);
 # 15: a terminal's overstrike ("X\bX") read as the letter (articles.py);
 # 14: a plain-text FAQ's entries by their own layout (indent and number pattern), no other line there;
@@ -34,9 +48,11 @@ from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines
 # 11: FAQ units by structure in HTML, Markdown and plain text (extract.py too), a FAQ question's own line
 # never quoted, a question with no answer after it is text; 10: a headline that states a fact is quotable,
 # irregular past forms fold to their verb (text/terms.py)
-CHUNKER_VERSION = 16
+CHUNKER_VERSION = 17
 
-_FAQ_HEADING = re.compile(r"\b(faqs?|frequently asked questions)\b", re.IGNORECASE)
+# A heading that opens a FAQ section: "FAQ", "Frequently asked questions", "Questions", "Q&A".
+_FAQ_HEADING = re.compile(r"\b(faqs?|(?:frequently asked |common )?questions(?: and answers)?|q\s?&\s?a)\b",
+                          re.IGNORECASE)
 # Link lists to other pages, not part of the article: never retrieved, never quoted.
 _NAVIGATION_HEADING = re.compile(
     r"^(related|recommended|more|further|also)\b.*\b(reading|articles?|stories|posts|news)$"
@@ -56,37 +72,14 @@ _DATE = re.compile(rf"\b{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}\b|\b\d{{1,2}}\s+{_MONTH
 # "← BACK TO HOME PAGE": links back to the site, not part of the article.
 _NAVIGATION_LINE = re.compile(r"^[←→«»↑⬅➜]")
 _RULE = re.compile(r"^\s*([-*_=])\1{2,}\s*$")
-_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
-# "### How do I ...?": a question heading, at any level, starts a FAQ entry in any article.
+# "### How do I ...?": a question heading starts a FAQ entry on a FAQ page or section, or among
+# headings most of which ask (`entry_levels`).
 _QUESTION_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+.+\?\s*$")
-# A heading that asks: a question mark in it, or a question's first word after its number.
-_ASKING = re.compile(
-    r"\?|^(?:how|what|why|when|where|which|who|whom|whose|can|could|does|do|did|is|are|was|were|will|would|"
-    r"should|shall|may|might|must|has|have|am)\b", re.IGNORECASE)
-# "1.2 What is this?", "- 3.1: Where to get it", "## Q2.4) ...", "Subject: 01.02 ..." (a Usenet
-# digest), "#2. ...": an entry's number in a FAQ, two or three levels deep (a chapter's own "1. General"
-# is one level) or marked with "#".
-_ENTRY_NUMBER = re.compile(
-    r"^(?:[-*•]\s+|#{1,6}\s+|Subject:\s+)?(?:Q\s*)?\d+\.\d+(?:\.\d+)?[.:)]?\s+\S|^#\d+[.:)]\s+\S")
-# The level where a page's entries are: enough headings there ask, and most of them do.
-_ENTRIES_AT_LEAST, _ENTRIES_SHARE = 3, 0.5
-# A plain-text FAQ states many of its problems instead of asking them ("On the cray, the CR/LF mapping
-# gets screwed up."): a third of the lines in its questions' layout asking is enough.
-_TEXT_ENTRIES_SHARE = 1 / 3
 # A verb that makes a headline a statement: a common finite verb, or a past tense ("Quit", "Called", "Fined").
 _HEADLINE_VERB = re.compile(
     r"\b(?:is|are|was|were|has|have|had|will|would|can|could|says|said|quits?|left|leaves|calls|makes|made|gets|got|"
     r"wins|won|beats|takes|took|puts|goes|went|becomes|became|shows|reveals|warns|wants|[a-z]{3,}ed)\b",
     re.IGNORECASE)
-_ITEM = re.compile(r"^\s*[-*•]\s+")
-# A question's own number: "(3) ", "1.4\t", "2. ", "3.1: ", "Q3. ", "G1. ", "B.1.1 " (not "3 ways to ...").
-_QUESTION_NUMBER = re.compile(
-    r"^\s*(?:Subject:\s+|Question\s+)?(?:\(\d+\)|\d+(?:\.\d+)+[.:]?|\d+[.):]|#\d+[.:)]?|Q\d+[.:)]?|[A-Z]\d+(?:\.\d+)*[.:)]|[A-Z](?:\.\d+)+[.:)]?)\s+")
-# A mail's header line (a Usenet digest's entries keep theirs): never a heading.
-_MAIL_HEADER = re.compile(r"^(?:From|To|Cc|Date|Subject|Reply-To|Message-ID|Newsgroups|Organization|Sender|"
-                          r"X-[\w-]+):\s", re.IGNORECASE)
-# "4. ", "1.4\t", "(3) ", "Q2. ": how a plain-text FAQ numbers its questions.
-_NUMBERED_LINE = re.compile(r"^(?:\(\d+\)|\d+(?:\.\d+)*[.)]?|Q\d*[.:)])\s+\S")
 
 
 def content_id(doc_id: str, start: int, end: int, *texts: str) -> str:
@@ -95,31 +88,8 @@ def content_id(doc_id: str, start: int, end: int, *texts: str) -> str:
     return hashlib.sha256("\0".join([doc_id, str(start), str(end), *texts]).encode()).hexdigest()[:32]
 
 
-def is_heading(line: str) -> bool:
-    """A short title-like line: Markdown `#`, or a few words with no closing punctuation."""
-    line = line.strip()
-    if _MD_HEADING.match(line):
-        return True
-    if QUESTION_PREFIX.match(line) or ANSWER_PREFIX.match(line) or line.startswith(("-", "*", "•", ",")):
-        return False
-    if not line[0].isupper() and not line[0].isdigit() and line[0] not in "←#":
-        return False
-    words = line.split()
-    return len(line) <= 100 and len(words) <= 14 and line.rstrip("\"”’')]")[-1:] not in ".!,;?"
-
-
 def _is_list(lines: list[Line]) -> bool:
     return all(line.stripped.startswith(("-", "*", "•")) for line in lines)
-
-
-def _heading_text(line: str) -> str:
-    return _MD_HEADING.sub("", line.strip()).strip().rstrip(":")
-
-
-def _question_text(line: str) -> str:
-    """A FAQ question as readers ask it: without "Q:", its number ("1.4", "(3)", "2.") or line breaks."""
-    text = _ITEM.sub("", _heading_text(line))
-    return " ".join(_QUESTION_NUMBER.sub("", QUESTION_PREFIX.sub("", text)).split())
 
 
 def chunk_article(article: Article, settings: Settings) -> list[Chunk]:
@@ -138,7 +108,7 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
     title), "heading", or "text". Chunking and the article page both read an article this way.
 
     A plain-text page whose questions share a layout (an indent and a number pattern, see
-    `_entry_shapes`) has its entries there and nowhere else. Otherwise, in a plain-text FAQ (its
+    `entry_shapes`) has its entries there and nowhere else. Otherwise, in a plain-text FAQ (its
     title or file name says so, or under a FAQ heading) a question is a short line that asks ("Why
     does ps complain?"), or a numbered one that states a problem ("4. compress() returns
     Z_BUF_ERROR.") with its answer indented below it."""
@@ -149,8 +119,8 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
     in_faq, in_references = whole_faq, False
     faq_level = 0  # the level of the heading that opened a FAQ section (in plain text, any heading ends it)
     lines = list(joined_lines(article.text, 0, len(article.text)))
-    entries = _entry_level(lines) if marked else 0
-    shapes = set() if marked else _entry_shapes(lines)
+    entries, asking_levels = entry_levels(lines) if marked else (0, set())
+    shapes = set() if marked else entry_shapes(lines)
     in_entry = False
     for i, line in enumerate(lines):
         text = line.stripped
@@ -169,35 +139,36 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
             in_faq, in_references = whole_faq, False
             yield line, "rule"
             continue
-        if in_references and not _MD_HEADING.match(text):
+        if in_references and not MD_HEADING.match(text):
             yield line, "item"
             continue
-        if in_entry and _level(text) > entries > 0:
+        if in_entry and heading_level(text) > entries > 0:
             yield line, "text"  # a heading inside an entry ("3.14.1 Using the concat demuxer") is its answer's
             continue
-        if in_faq and not whole_faq and 0 < _level(text) <= faq_level:
+        if in_faq and not whole_faq and 0 < heading_level(text) <= faq_level:
             in_faq = False  # a FAQ section ends at a heading as high as its own
         underlined = not marked and following is not None and following.start == line.end + 1 \
             and bool(_RULE.match(following.stripped))
-        if QUESTION_PREFIX.match(text) or (entries or faq_page or in_faq) and _QUESTION_HEADING.match(text) \
-                or (entries and _level(text) == entries) \
+        if QUESTION_PREFIX.match(text) \
+                or (faq_page or in_faq or heading_level(text) in asking_levels) and _QUESTION_HEADING.match(text) \
+                or (entries and heading_level(text) == entries) \
                 or underlined and text.endswith("?") \
-                or (_shaped_entry(line, following, shapes) if shapes else
-                    (faq_page or in_faq) and _numbered_entry(text, following)
-                    or in_faq and not marked and _asks_in_text(line, following)):
+                or (shaped_entry(line, following, shapes) if shapes else
+                    (faq_page or in_faq) and numbered_entry(text, following)
+                    or in_faq and not marked and asks_in_text(line, following)):
             yield line, "question"
             in_entry = True
             continue
         # The first line is kept as text (it helps retrieval, though never quoted); its repeats are not.
-        if line.start > 0 and _heading_text(line.text) == article.title:
+        if line.start > 0 and heading_text(line.text) == article.title:
             yield line, "title"
             continue
-        heading = _MD_HEADING.match(text) if marked else (is_heading(text) or underlined) \
-            and not _MAIL_HEADER.match(text)
-        if heading and (line.start > 0 or _MD_HEADING.match(text)):
-            section = _heading_text(text)
+        heading = MD_HEADING.match(text) if marked else (is_heading(text) or underlined) \
+            and not MAIL_HEADER.match(text)
+        if heading and (line.start > 0 or MD_HEADING.match(text)):
+            section = heading_text(text)
             if _FAQ_HEADING.search(section):
-                in_faq, faq_level = True, _level(text)
+                in_faq, faq_level = True, heading_level(text)
             elif not marked:
                 in_faq = whole_faq
             in_entry = False
@@ -205,100 +176,6 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
             yield line, "heading"
             continue
         yield line, "text"
-
-
-def _numbered_entry(text: str, following: Line | None) -> bool:
-    """A FAQ's numbered entry ("1.2 What is this?", "3.1: Where to get it"), short, with an answer
-    after it: the next line is no numbered entry too, as in a table of contents."""
-    return len(text) <= 200 and bool(_ENTRY_NUMBER.match(text)) and following is not None \
-        and not _ENTRY_NUMBER.match(following.stripped)
-
-
-def _asks_in_text(line: Line, following: Line | None) -> bool:
-    """In a plain-text FAQ: a short line that asks, or a numbered problem statement with its answer
-    indented below."""
-    text = line.stripped
-    if text.startswith(">") or _MAIL_HEADER.match(text):
-        return False  # a quoted mail's line, or a mail's header, in an answer
-    return text.endswith("?") and (is_heading(text[:-1] + "x") or len(text) <= 200) \
-        or _states_a_problem(line, following)
-
-
-def _level(text: str) -> int:
-    """A Markdown heading's level (`###` is 3); 0 for a line that is no heading."""
-    return len(text) - len(text.lstrip("#")) if _MD_HEADING.match(text) else 0
-
-
-def _entry_level(lines: list[Line]) -> int:
-    """The heading level at which a page lists its FAQ entries, whatever its generator numbers or
-    words them ("### 1.3 I cannot read this file.", "## 3.1: Where to get it"): the level with the
-    most headings that ask, when at least three do and they are most of that level's headings.
-    Every heading at that level is an entry; 0 when the page has no such level."""
-    asking: dict[int, int] = {}
-    total: dict[int, int] = {}
-    for line in lines:
-        if level := _level(line.stripped):
-            total[level] = total.get(level, 0) + 1
-            asking[level] = asking.get(level, 0) + bool(_ASKING.search(_question_text(line.stripped)))
-    best = max(asking, key=lambda level: asking[level], default=0)
-    if asking.get(best, 0) >= _ENTRIES_AT_LEAST and asking[best] >= _ENTRIES_SHARE * total[best]:
-        return best
-    return 0
-
-
-def _shape(line: Line, following: Line | None) -> tuple[int, str] | None:
-    """How a plain-text line that may head an entry is laid out: its indent and its number's pattern
-    ("Question N.N.", "N)", "" for none). None for a line that cannot: long, quoted, a mail header,
-    the last, or unnumbered with nothing indented deeper below it."""
-    text = line.stripped
-    if following is None or len(text) > 200 or text.startswith(">") \
-            or _MAIL_HEADER.match(text) and not text.startswith("Subject:"):
-        return None
-    layout = _layout(line)
-    if not layout[1] and _indent(following.text) <= layout[0]:
-        return None
-    return layout
-
-
-def _layout(line: Line) -> tuple[int, str]:
-    number = _QUESTION_NUMBER.match(line.text)
-    return _indent(line.text), re.sub(r"\d+", "N", number.group(0).strip()) if number else ""
-
-
-def _entry_shapes(lines: list[Line]) -> set[tuple[int, str]]:
-    """The layouts a plain-text page gives its FAQ questions, whatever they are ("    3. Why ...?",
-    "Question 2.1.  Title", "  How do I ...?" above an answer indented deeper; "4.11" and "4.11.1"
-    are two): each layout of which at least three lines end with a question mark, and enough of its
-    lines do."""
-    asking: dict[tuple[int, str], int] = {}
-    total: dict[tuple[int, str], int] = {}
-    for line, following in pairwise(lines):
-        if (shape := _shape(line, following)) is not None:
-            total[shape] = total.get(shape, 0) + 1
-            asking[shape] = asking.get(shape, 0) + _question_text(line.stripped).rstrip("\"”’')]").endswith("?")
-    return {shape for shape, count in asking.items()
-            if count >= _ENTRIES_AT_LEAST and count >= _TEXT_ENTRIES_SHARE * total[shape]}
-
-
-def _shaped_entry(line: Line, following: Line | None, shapes: set[tuple[int, str]]) -> bool:
-    """A line laid out as the page's questions are, with its answer after it (not the next line laid
-    out the same, as in a table of contents)."""
-    if following is None or (shape := _shape(line, following)) not in shapes:
-        return False
-    return _layout(following) != shape
-
-
-def _states_a_problem(line: Line, following: Line | None) -> bool:
-    """A numbered line of a plain-text FAQ that is a sentence, not a heading, with its answer
-    indented deeper below it: "4. compress() returns Z_BUF_ERROR."."""
-    text = line.stripped
-    if following is None or len(text) > 200 or not _NUMBERED_LINE.match(text) or is_heading(text):
-        return False
-    return _indent(following.text) > _indent(line.text)
-
-
-def _indent(text: str) -> int:
-    return len(text.expandtabs(8)) - len(text.expandtabs(8).lstrip())
 
 
 class _ChunkBuilder:
@@ -324,7 +201,7 @@ class _ChunkBuilder:
             self.question = line
         elif role == "heading":
             self.flush()
-            self.section = _heading_text(line.stripped)
+            self.section = heading_text(line.stripped)
         else:
             if role == "text" and not self.marked and self.body and _is_list(self.body) and not _is_list([line]):
                 # A list under its own heading ("Related Reading") ends where prose resumes.
@@ -344,7 +221,7 @@ class _ChunkBuilder:
     def _emit_faq(self, question: Line, answer: list[Line]) -> None:
         start = question.start + (len(question.text) - len(question.text.lstrip()))
         end = answer[-1].end if answer else question.end
-        self._add("faq", _question_text(question.text), start, end)
+        self._add("faq", question_text(question.text), start, end)
 
     def _emit_text(self, lines: list[Line]) -> None:
         text = self.article.text
@@ -402,10 +279,10 @@ def _listing(text: str, start: int) -> bool:
     the line after it."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", start)
-    if line_end < 0 or not _ENTRY_NUMBER.match(text[line_start:line_end].strip()):
+    if line_end < 0 or not ENTRY_NUMBER.match(text[line_start:line_end].strip()):
         return False
     next_end = text.find("\n", line_end + 1)
-    return bool(_ENTRY_NUMBER.match(text[line_end + 1:next_end if next_end >= 0 else len(text)].strip()))
+    return bool(ENTRY_NUMBER.match(text[line_end + 1:next_end if next_end >= 0 else len(text)].strip()))
 
 
 def _byline(text: str, start: int, end: int) -> bool:
@@ -424,7 +301,7 @@ def _quotable(sentence: str, title: str) -> bool:
     headline = sentence.strip() == title and not _states(title) \
         or title.endswith("…") and sentence.startswith(title[:-1])
     return not sentence.rstrip("\"”’')").endswith(("?", ":")) and not headline \
-        and not sentence.startswith((FENCE, "|")) and not _MD_HEADING.match(sentence) and is_prose(sentence)
+        and not sentence.startswith((FENCE, "|")) and not MD_HEADING.match(sentence) and is_prose(sentence)
 
 
 # Words of two letters or more, and the small words that English prose cannot do without.
