@@ -45,6 +45,6 @@ fi
 python3 tests/smoke_runtime.py
 
 .venv/bin/python .ci/audit.py
-.venv/bin/ruff check assistant tests bench .ci/audit.py
+.venv/bin/ruff check assistant tests bench docs .ci/audit.py
 .venv/bin/mypy assistant
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
