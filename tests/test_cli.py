@@ -130,10 +130,16 @@ def test_ingest_counts_one_file_in_the_singular(runner: CliRunner, tmp_path: Pat
     assert "FAQ units: none found in the 1 file." in result.output
 
 
-def test_an_ingest_of_a_missing_folder_creates_no_index(runner: CliRunner, tmp_path: Path) -> None:
+def test_an_ingest_of_a_missing_folder_or_one_without_articles_creates_no_index(runner: CliRunner,
+                                                                               tmp_path: Path) -> None:
     index = tmp_path / "ix"
     result = runner.invoke(main, ["ingest", str(tmp_path / "no-such-folder"), "--index", str(index)])
     assert result.exit_code == 2 and "does not exist" in result.output
+    assert not index.exists()
+    (tmp_path / "pictures").mkdir()
+    (tmp_path / "pictures" / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    result = runner.invoke(main, ["ingest", str(tmp_path / "pictures"), "--index", str(index)])
+    assert result.exit_code == 2 and "No readable articles" in result.output
     assert not index.exists()
 
 

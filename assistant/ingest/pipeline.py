@@ -26,7 +26,7 @@ from ..store.records import FileEntry, Manifest, article_key
 from ..store.writer import IndexWriter, collect_garbage, sweep_killed, writer_lock
 from ..text.terms import terms
 from ..types import Article, Chunk
-from .articles import read_articles
+from .articles import discover, read_articles
 from .chunking import CHUNKER_VERSION, chunk_article, chunk_sentences, content_id, embedding_text
 from .progress import Progress
 
@@ -95,9 +95,12 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
         warn(message)
 
     meter = Progress(enabled=progress)
-    for path in settings.corpus:  # before the lock makes the index folder: a failed start leaves nothing behind
-        if not path.exists():
-            raise UserInputError(f"{path} does not exist: give a file or folder of articles.")
+    # Before the lock makes the index folder: a first ingest that cannot start leaves nothing behind.
+    no_articles = UserInputError(f"No readable articles in {', '.join(map(str, settings.corpus))}: "
+                                 "give files or folders of .txt, .md or .html articles.")
+    files = discover(settings.corpus, include=settings.include, exclude=settings.exclude)
+    if not files and not settings.chroma_host and not settings.index_dir.exists():
+        raise no_articles
     with writer_lock(settings.index_dir):
         store = _open_store(settings, rebuild, warn)
         old, previous = _previous(store, settings, rebuild, warn)
@@ -110,10 +113,7 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
                               known=lambda doc_id, sha256: stored.get((doc_id, sha256)), progress=meter)
         articles = _merge(found, old, stored, settings.corpus)
         if not articles:
-            raise UserInputError(
-                f"No readable articles in {', '.join(map(str, settings.corpus))}: "
-                "give files or folders of .txt, .md or .html articles."
-            )
+            raise no_articles
         kept_docs = _unchanged(articles, old)
         report.files = len(articles)
         report.changed = len(articles) - len(kept_docs)
