@@ -410,3 +410,18 @@ def test_a_manual_s_question_heading_is_a_section_and_its_faq_section_lasts_to_t
     entries = {path.name: [c.section for c in chunk_article(read_article(path), Settings()) if c.kind == "faq"]
                for path in (manual, guide)}
     assert entries == {"manual.md": [], "guide.md": ["Why is pond slow?", "Can pond read CSV?"]}
+
+
+def test_a_plain_text_answer_is_never_a_heading_even_short_or_above_a_rule(tmp_path: Path) -> None:
+    path = tmp_path / "FAQ.txt"
+    path.write_text(
+        "Ferry FAQ\n\n  Where do I get the sources?\n\n   Anonymous ftp to ftp.example.org/pub/ferry\n\n"
+        "  Why does the prompt take minutes?\n\n   The resolver waits for a dead name server. Remove it\n"
+        "   from /etc/resolv.conf and the prompt comes at once.\n"
+        "     ______________________________________________\n\n"
+        "  Can it run without root?\n\n   Yes, with the port set above 1024.\n", encoding="utf-8")
+    entries = {c.section: c.text.splitlines()[-1].strip() for c in chunk_article(read_article(path), Settings())
+               if c.kind == "faq"}
+    assert entries == {"Where do I get the sources?": "Anonymous ftp to ftp.example.org/pub/ferry",
+                       "Why does the prompt take minutes?": "from /etc/resolv.conf and the prompt comes at once.",
+                       "Can it run without root?": "Yes, with the port set above 1024."}

@@ -38,6 +38,7 @@ from .entries import (
 from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines, line_sentences, split_sentences
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
+# 18: in plain text a question's next line answers it (never a heading), a heading underlined is one line;
 # 17: a question heading is an entry only on a FAQ page, in a FAQ section or where most headings ask;
 # 16: a block that opens with its bold question is an entry, a contents line (all links) answers nothing (extract.py);
 # 15: a terminal's overstrike ("X\bX") read as the letter (articles.py);
@@ -48,7 +49,7 @@ from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines
 # 11: FAQ units by structure in HTML, Markdown and plain text (extract.py too), a FAQ question's own line
 # never quoted, a question with no answer after it is text; 10: a headline that states a fact is quotable,
 # irregular past forms fold to their verb (text/terms.py)
-CHUNKER_VERSION = 17
+CHUNKER_VERSION = 18
 
 # A heading that opens a FAQ section: "FAQ", "Frequently asked questions", "Questions", "Q&A".
 _FAQ_HEADING = re.compile(r"\b(faqs?|(?:frequently asked |common )?questions(?: and answers)?|q\s?&\s?a)\b",
@@ -121,7 +122,7 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
     lines = list(joined_lines(article.text, 0, len(article.text)))
     entries, asking_levels = entry_levels(lines) if marked else (0, set())
     shapes = set() if marked else entry_shapes(lines)
-    in_entry = False
+    in_entry, asked = False, -1  # asked: the last question's line (or its underline): its answer comes next
     for i, line in enumerate(lines):
         text = line.stripped
         following = lines[i + 1] if i + 1 < len(lines) else None
@@ -133,6 +134,7 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
             continue
         if _RULE.match(text) and not marked and i and lines[i - 1].end == line.start - 1 \
                 and not _RULE.match(lines[i - 1].stripped):
+            asked = i if asked == i - 1 else asked
             yield line, "underline"
             continue
         if _RULE.match(text):
@@ -148,7 +150,7 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
         if in_faq and not whole_faq and 0 < heading_level(text) <= faq_level:
             in_faq = False  # a FAQ section ends at a heading as high as its own
         underlined = not marked and following is not None and following.start == line.end + 1 \
-            and bool(_RULE.match(following.stripped))
+            and bool(_RULE.match(following.stripped)) and "\n" not in text  # a heading is one line
         if QUESTION_PREFIX.match(text) \
                 or (faq_page or in_faq or heading_level(text) in asking_levels) and _QUESTION_HEADING.match(text) \
                 or (entries and heading_level(text) == entries) \
@@ -157,14 +159,14 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
                     (faq_page or in_faq) and numbered_entry(text, following)
                     or in_faq and not marked and asks_in_text(line, following)):
             yield line, "question"
-            in_entry = True
+            in_entry, asked = True, i
             continue
         # The first line is kept as text (it helps retrieval, though never quoted); its repeats are not.
         if line.start > 0 and heading_text(line.text) == article.title:
             yield line, "title"
             continue
         heading = MD_HEADING.match(text) if marked else (is_heading(text) or underlined) \
-            and not MAIL_HEADER.match(text)
+            and not MAIL_HEADER.match(text) and asked != i - 1  # in plain text, a question's next line answers it
         if heading and (line.start > 0 or MD_HEADING.match(text)):
             section = heading_text(text)
             if _FAQ_HEADING.search(section):
