@@ -384,8 +384,9 @@ def test_a_sure_answer_has_the_strongest_frame_and_a_refusal_hides_its_nearest_p
                                       "Where is AMI Labs based?", "What is the capital of Australia?"], 1):
             box.fill(question)
             box.press("Enter")
+            # Up to 90 s an answer: a shared 2-core runner answered in more than the default 30 once.
             page.wait_for_function("n => document.querySelectorAll('#conversation .turn .answer:not(.streaming),"
-                                   " #conversation .turn .refusal').length === n", arg=n)
+                                   " #conversation .turn .refusal').length === n", arg=n, timeout=90_000)
         sure = page.locator("#conversation .answer[data-confident='true']").first
         unsure = page.locator("#conversation .answer.tentative").first
         refusal = page.locator("#conversation .refusal").first
