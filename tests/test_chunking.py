@@ -425,3 +425,14 @@ def test_a_plain_text_answer_is_never_a_heading_even_short_or_above_a_rule(tmp_p
     assert entries == {"Where do I get the sources?": "Anonymous ftp to ftp.example.org/pub/ferry",
                        "Why does the prompt take minutes?": "from /etc/resolv.conf and the prompt comes at once.",
                        "Can it run without root?": "Yes, with the port set above 1024."}
+
+
+def test_a_chapter_s_own_number_in_a_numbered_faq_opens_a_section_not_an_entry(tmp_path: Path) -> None:
+    path = tmp_path / "FAQ.txt"
+    path.write_text(
+        "Ferry FAQ\n\n1.0 ***** Getting ferry *****\n\n  This part says where ferry comes from.\n\n"
+        "1.1 Where do I get ferry?\n\n  From ftp.example.org.\n\n1.2 Is it free?\n\n  Yes, it is MIT licensed.\n\n"
+        "2.0 Running\n\n  This part is about running it.\n\n2.1 Why is the prompt slow?\n\n  The resolver waits.\n",
+        encoding="utf-8")
+    entries = [c.section for c in chunk_article(read_article(path), Settings()) if c.kind == "faq"]
+    assert entries == ["Where do I get ferry?", "Is it free?", "Why is the prompt slow?"]

@@ -38,6 +38,7 @@ from .entries import (
 from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines, line_sentences, split_sentences
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
+# 19: a chapter's own number ("01.00 ...") opens a section, not an entry (entries.py);
 # 18: in plain text a question's next line answers it (never a heading), a heading underlined is one line;
 # 17: a question heading is an entry only on a FAQ page, in a FAQ section or where most headings ask;
 # 16: a block that opens with its bold question is an entry, a contents line (all links) answers nothing (extract.py);
@@ -49,7 +50,7 @@ from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines
 # 11: FAQ units by structure in HTML, Markdown and plain text (extract.py too), a FAQ question's own line
 # never quoted, a question with no answer after it is text; 10: a headline that states a fact is quotable,
 # irregular past forms fold to their verb (text/terms.py)
-CHUNKER_VERSION = 18
+CHUNKER_VERSION = 19
 
 # A heading that opens a FAQ section: "FAQ", "Frequently asked questions", "Questions", "Q&A".
 _FAQ_HEADING = re.compile(r"\b(faqs?|(?:frequently asked |common )?questions(?: and answers)?|q\s?&\s?a)\b",

@@ -34,6 +34,8 @@ _QUESTION_NUMBER = re.compile(
 # A mail's header line (a Usenet digest's entries keep theirs): never a heading.
 MAIL_HEADER = re.compile(r"^(?:From|To|Cc|Date|Subject|Reply-To|Message-ID|Newsgroups|Organization|Sender|"
                          r"X-[\w-]+):\s", re.IGNORECASE)
+# "01.00 ", "3.0: ": the number a chapter gives itself in a FAQ numbered "chapter.entry".
+_SECTION_NUMBER = re.compile(r"^(?:Subject:\s+)?\d+\.0+[.:)]?\s")
 # "4. ", "1.4\t", "(3) ", "Q2. ": how a plain-text FAQ numbers its questions.
 _NUMBERED_LINE = re.compile(r"^(?:\(\d+\)|\d+(?:\.\d+)*[.)]?|Q\d*[.:)])\s+\S")
 
@@ -65,7 +67,7 @@ def numbered_entry(text: str, following: Line | None) -> bool:
     """A FAQ's numbered entry ("1.2 What is this?", "3.1: Where to get it"), short, with an answer
     after it: the next line is no numbered entry too, as in a table of contents."""
     return len(text) <= 200 and bool(ENTRY_NUMBER.match(text)) and following is not None \
-        and not ENTRY_NUMBER.match(following.stripped)
+        and not ENTRY_NUMBER.match(following.stripped) and not _opens_a_section(text)
 
 
 def asks_in_text(line: Line, following: Line | None) -> bool:
@@ -140,9 +142,15 @@ def entry_shapes(lines: list[Line]) -> set[tuple[int, str]]:
 def shaped_entry(line: Line, following: Line | None, shapes: set[tuple[int, str]]) -> bool:
     """A line laid out as the page's questions are, with its answer after it (not the next line laid
     out the same, as in a table of contents)."""
-    if following is None or (shape := _shape(line, following)) not in shapes:
+    if following is None or (shape := _shape(line, following)) not in shapes or _opens_a_section(line.stripped):
         return False
     return _layout(following) != shape
+
+
+def _opens_a_section(text: str) -> bool:
+    """"01.00 ***** Introduction *****", "3.0 Building": a chapter's own number, not an entry's
+    (unless it asks)."""
+    return bool(_SECTION_NUMBER.match(text)) and not _ASKING.search(question_text(text))
 
 
 def _states_a_problem(line: Line, following: Line | None) -> bool:
