@@ -140,7 +140,8 @@ def torch_index() -> Iterator[str]:
         links = []
         for wheel in wheels:
             (project.parent / wheel.name).symlink_to(wheel)
-            digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+            with wheel.open("rb") as file:
+                digest = hashlib.file_digest(file, "sha256").hexdigest()
             links.append(f'<a href="/whl/cpu/{urllib.parse.quote(wheel.name)}#sha256={digest}">{wheel.name}</a><br>')
         (project / "index.html").write_text("<!DOCTYPE html><html><body>" + "".join(links) + "</body></html>")
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietFiles, directory=root))

@@ -300,6 +300,11 @@ def _html_article(tmp_path: Path, html: str) -> Article:
     return read_article(path)
 
 
+def _faq_sections(path: Path) -> list[str]:
+    """The questions of the FAQ entries found in the file at `path`, in order."""
+    return [c.section for c in chunk_article(read_article(path), Settings()) if c.kind == "faq"]
+
+
 def _quotable(article: Article) -> list[str]:
     return [article.text[s:e] for c in chunk_article(article, Settings())
             for s, e, quotable in chunk_sentences(c, article.text) if quotable]
@@ -367,7 +372,7 @@ def test_a_text_faq_s_own_layout_marks_its_entries_and_numbered_steps_in_answers
         "  Where are the logs kept?\n\n     Under /var/log/ferryd, one file a day.\n\n"
         "     1. Stop the daemon.\n\n        It needs a clean stop.\n\n"
         "  Can it run without root?\n\n     Yes, with the port set above 1024.\n", encoding="utf-8")
-    entries = [c.section for c in chunk_article(read_article(path), Settings()) if c.kind == "faq"]
+    entries = _faq_sections(path)
     assert entries == ["Why does ferryd refuse to start?", "Sometimes the clock drifts after a resume.",
                        "Where are the logs kept?", "Can it run without root?"]
 
@@ -407,8 +412,7 @@ def test_a_manual_s_question_heading_is_a_section_and_its_faq_section_lasts_to_t
         "### Why is pond slow?\n\nIt checks every row twice.\n\n### Upgrading from 1.x\n\nExport your data first.\n\n"
         "### Can pond read CSV?\n\nYes, with a plugin.\n\n## Who maintains pond?\n\nA team in Ghent.\n",
         encoding="utf-8")
-    entries = {path.name: [c.section for c in chunk_article(read_article(path), Settings()) if c.kind == "faq"]
-               for path in (manual, guide)}
+    entries = {path.name: _faq_sections(path) for path in (manual, guide)}
     assert entries == {"manual.md": [], "guide.md": ["Why is pond slow?", "Can pond read CSV?"]}
 
 
@@ -434,5 +438,5 @@ def test_a_chapter_s_own_number_in_a_numbered_faq_opens_a_section_not_an_entry(t
         "1.1 Where do I get ferry?\n\n  From ftp.example.org.\n\n1.2 Is it free?\n\n  Yes, it is MIT licensed.\n\n"
         "2.0 Running\n\n  This part is about running it.\n\n2.1 Why is the prompt slow?\n\n  The resolver waits.\n",
         encoding="utf-8")
-    entries = [c.section for c in chunk_article(read_article(path), Settings()) if c.kind == "faq"]
+    entries = _faq_sections(path)
     assert entries == ["Where do I get ferry?", "Is it free?", "Why is the prompt slow?"]

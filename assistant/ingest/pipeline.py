@@ -98,8 +98,11 @@ def _ingest(settings: Settings, rebuild: bool, warn: Callable[[str], None], prog
     # Before the lock makes the index folder: a first ingest that cannot start leaves nothing behind.
     no_articles = UserInputError(f"No readable articles in {', '.join(map(str, settings.corpus))}: "
                                  "give files or folders of .txt, .md or .html articles.")
-    files = discover(settings.corpus, include=settings.include, exclude=settings.exclude)
-    if not files and not settings.chroma_host and not settings.index_dir.exists():
+    for path in settings.corpus:
+        if not path.exists():
+            raise UserInputError(f"{path} does not exist: give a file or folder of articles.")
+    first = not settings.chroma_host and not settings.index_dir.exists()
+    if first and not discover(settings.corpus, include=settings.include, exclude=settings.exclude):
         raise no_articles
     with writer_lock(settings.index_dir):
         store = _open_store(settings, rebuild, warn)
