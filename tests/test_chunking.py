@@ -440,3 +440,44 @@ def test_a_chapter_s_own_number_in_a_numbered_faq_opens_a_section_not_an_entry(t
         encoding="utf-8")
     entries = _faq_sections(path)
     assert entries == ["Where do I get ferry?", "Is it free?", "Why is the prompt slow?"]
+
+
+def test_a_question_among_a_to_do_list_s_points_is_no_entry_and_a_list_of_questions_is_a_faq(
+        tmp_path: Path) -> None:
+    points = ("<ul><li><p>Drop the old parser.</p><p>It is slow.</p></li>"
+              "<li><p>Support CSV export?</p><p>Maybe with a plugin.</p></li>"
+              "<li><p>Rename the config file.</p><p>Old names stay as links.</p></li></ul>")
+    questions = ("<ul><li><p>Why is pond slow?</p><p>It checks every row twice.</p></li>"
+                 "<li><p>Can pond read CSV?</p><p>Yes, with a plugin.</p></li>"
+                 "<li><p>Upgrading from 1.x</p><p>Export your data first.</p></li></ul>")
+    todo = _html_article(tmp_path, f"<html><body><h1>Pond to do list</h1><h2>Next</h2>{points}</body></html>")
+    assert [c.section for c in chunk_article(todo, Settings()) if c.kind == "faq"] == []
+    guide = tmp_path / "guide.html"
+    guide.write_text(f"<html><body><h1>Pond guide</h1><h2>Help</h2>{questions}</body></html>", encoding="utf-8")
+    assert _faq_sections(guide) == ["Why is pond slow?", "Can pond read CSV?"]
+
+
+def test_a_readme_s_few_question_headings_among_its_titles_make_no_entries_while_a_faq_s_do(
+        tmp_path: Path) -> None:
+    titles = ("NAME", "Where do I get ferry?", "OVERVIEW", "How do I install ferry?", "Bugs", "Is it free?",
+              "History", "Authors", "See also")
+    text = "Ferry\n\n" + "".join(f"{title}\n    Ferry moves files between hosts, one batch a day.\n\n"
+                                  for title in titles)
+    readme, faq = tmp_path / "README.txt", tmp_path / "FAQ.txt"
+    readme.write_text(text, encoding="utf-8")
+    faq.write_text(text, encoding="utf-8")
+    assert _faq_sections(readme) == []
+    assert _faq_sections(faq) == list(titles)
+
+
+def test_a_faq_page_whose_entries_mostly_state_their_problem_has_every_heading_there_an_entry(
+        tmp_path: Path) -> None:
+    headings = ("Why is pond slow?", "“make install” fails", "Can pond read CSV?", "The build stops at link time",
+                "Who maintains pond?", "Translations are not shown", "German umlauts look wrong")
+    body = "".join(f"<h4>{h}</h4><p>See the manual, chapter two, for the cause.</p>" for h in headings)
+    faq = tmp_path / "FAQ.html"
+    faq.write_text(f"<html><body><h1>Pond FAQ</h1>{body}</body></html>", encoding="utf-8")
+    notes = tmp_path / "notes.html"
+    notes.write_text(f"<html><body><h1>Pond notes</h1>{body}</body></html>", encoding="utf-8")
+    assert _faq_sections(faq) == list(headings)
+    assert _faq_sections(notes) == []  # a page that is no FAQ, whose headings mostly state: its sections

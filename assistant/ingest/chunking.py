@@ -38,6 +38,8 @@ from .entries import (
 from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines, line_sentences, split_sentences
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
+# 20: a page that does not call itself a FAQ needs most of a heading level or text layout asking before
+# its lines are entries, a FAQ page a third; a list item's question is an entry only in a list of questions;
 # 19: a chapter's own number ("01.00 ...") opens a section, not an entry (entries.py);
 # 18: in plain text a question's next line answers it (never a heading), a heading underlined is one line;
 # 17: a question heading is an entry only on a FAQ page, in a FAQ section or where most headings ask;
@@ -50,7 +52,7 @@ from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines
 # 11: FAQ units by structure in HTML, Markdown and plain text (extract.py too), a FAQ question's own line
 # never quoted, a question with no answer after it is text; 10: a headline that states a fact is quotable,
 # irregular past forms fold to their verb (text/terms.py)
-CHUNKER_VERSION = 19
+CHUNKER_VERSION = 20
 
 # A heading that opens a FAQ section: "FAQ", "Frequently asked questions", "Questions", "Q&A".
 _FAQ_HEADING = re.compile(r"\b(faqs?|(?:frequently asked |common )?questions(?: and answers)?|q\s?&\s?a)\b",
@@ -121,8 +123,8 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
     in_faq, in_references = whole_faq, False
     faq_level = 0  # the level of the heading that opened a FAQ section (in plain text, any heading ends it)
     lines = list(joined_lines(article.text, 0, len(article.text)))
-    entries, asking_levels = entry_levels(lines) if marked else (0, set())
-    shapes = set() if marked else entry_shapes(lines)
+    entries, asking_levels = entry_levels(lines, faq_page) if marked else (0, set())
+    shapes = set() if marked else entry_shapes(lines, faq_page)
     in_entry, asked = False, -1  # asked: the last question's line (or its underline): its answer comes next
     for i, line in enumerate(lines):
         text = line.stripped

@@ -22,11 +22,10 @@ _ASKING = re.compile(
 # is one level) or marked with "#".
 ENTRY_NUMBER = re.compile(
     r"^(?:[-*•]\s+|#{1,6}\s+|Subject:\s+)?(?:Q\s*)?\d+\.\d+(?:\.\d+)?[.:)]?\s+\S|^#\d+[.:)]\s+\S")
-# The level where a page's entries are: enough headings there ask, and most of them do.
-_ENTRIES_AT_LEAST, _ENTRIES_SHARE = 3, 0.5
-# A plain-text FAQ states many of its problems instead of asking them ("On the cray, the CR/LF mapping
-# gets screwed up."): a third of the lines in its questions' layout asking is enough.
-_TEXT_ENTRIES_SHARE = 1 / 3
+# The level (or plain-text layout) where a page's entries are: enough headings there ask, and most of
+# them do. A page that calls itself a FAQ states many of its problems instead of asking them ("On the
+# cray, the CR/LF mapping gets screwed up.", "“make install” fails"): a third asking is enough there.
+_ENTRIES_AT_LEAST, _ENTRIES_SHARE, _FAQ_ENTRIES_SHARE = 3, 0.5, 1 / 3
 _ITEM = re.compile(r"^\s*[-*•]\s+")
 # A question's own number: "(3) ", "1.4\t", "2. ", "3.1: ", "Q3. ", "G1. ", "B.1.1 " (not "3 ways to ...").
 _QUESTION_NUMBER = re.compile(
@@ -85,11 +84,12 @@ def heading_level(text: str) -> int:
     return len(text) - len(text.lstrip("#")) if MD_HEADING.match(text) else 0
 
 
-def entry_levels(lines: list[Line]) -> tuple[int, set[int]]:
+def entry_levels(lines: list[Line], faq_page: bool) -> tuple[int, set[int]]:
     """Where a page's FAQ entries are among its headings. First, the level at which it lists them,
     whatever its generator numbers or words them ("### 1.3 I cannot read this file.", "## 3.1: Where
     to get it"): the level with the most headings that ask, when at least three do and they are most
-    of that level's headings; every heading there is an entry (0: no such level). Second, the levels
+    of that level's headings (a third, on a page that calls itself a FAQ); every heading there is an
+    entry (0: no such level). Second, the levels
     where most headings ask, however few: a question heading there is an entry (a page of one
     question and its answer), while a manual's "What can be cached?" among its statements is not."""
     asking: dict[int, int] = {}
@@ -100,7 +100,8 @@ def entry_levels(lines: list[Line]) -> tuple[int, set[int]]:
             asking[level] = asking.get(level, 0) + bool(_ASKING.search(question_text(line.stripped)))
     mostly = {level for level, count in asking.items() if count >= _ENTRIES_SHARE * total[level]}
     best = max(asking, key=lambda level: asking[level], default=0)
-    if asking.get(best, 0) >= _ENTRIES_AT_LEAST and best in mostly:
+    share = _FAQ_ENTRIES_SHARE if faq_page else _ENTRIES_SHARE
+    if asking.get(best, 0) >= _ENTRIES_AT_LEAST and asking[best] >= share * total[best]:
         return best, mostly
     return 0, mostly
 
@@ -124,19 +125,20 @@ def _layout(line: Line) -> tuple[int, str]:
     return _indent(line.text), re.sub(r"\d+", "N", number.group(0).strip()) if number else ""
 
 
-def entry_shapes(lines: list[Line]) -> set[tuple[int, str]]:
+def entry_shapes(lines: list[Line], faq_page: bool) -> set[tuple[int, str]]:
     """The layouts a plain-text page gives its FAQ questions, whatever they are ("    3. Why ...?",
     "Question 2.1.  Title", "  How do I ...?" above an answer indented deeper; "4.11" and "4.11.1"
-    are two): each layout of which at least three lines end with a question mark, and enough of its
-    lines do."""
+    are two): each layout of which at least three lines end with a question mark, and most of its
+    lines do (a third, on a page that calls itself a FAQ: a README's "Upgrading?" among its "NAME"
+    and "OVERVIEW" makes no layout of entries)."""
     asking: dict[tuple[int, str], int] = {}
     total: dict[tuple[int, str], int] = {}
     for line, following in pairwise(lines):
         if (shape := _shape(line, following)) is not None:
             total[shape] = total.get(shape, 0) + 1
             asking[shape] = asking.get(shape, 0) + question_text(line.stripped).rstrip("\"”’')]").endswith("?")
-    return {shape for shape, count in asking.items()
-            if count >= _ENTRIES_AT_LEAST and count >= _TEXT_ENTRIES_SHARE * total[shape]}
+    share = _FAQ_ENTRIES_SHARE if faq_page else _ENTRIES_SHARE
+    return {shape for shape, count in asking.items() if count >= _ENTRIES_AT_LEAST and count >= share * total[shape]}
 
 
 def shaped_entry(line: Line, following: Line | None, shapes: set[tuple[int, str]]) -> bool:

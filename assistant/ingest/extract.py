@@ -174,7 +174,7 @@ def _mark_questions(soup: BeautifulSoup) -> None:
                 or item.name == "div" and (opener.name == "p" or _next_block(opener) is None):
             continue
         asked = _asks(opener) or (inline(opener) if opener.name == "p" and _is_question(inline(opener)) else "")
-        if asked and inline(item) != inline(opener):
+        if asked and inline(item) != inline(opener) and _among_questions(item):
             units.append((item.parent, asked, functools.partial(_item_as_unit, item, opener, asked)))
     for term in soup.find_all("dt"):
         answer = term.find_next_sibling("dd")
@@ -193,6 +193,17 @@ def _mark_questions(soup: BeautifulSoup) -> None:
     for container, asked, mark in units:
         if _is_question(asked) or asks[id(container)] >= _STATEMENTS_AMONG * total[id(container)]:
             mark()
+
+
+def _among_questions(item: Tag) -> bool:
+    """A list item that opens with its question is an entry in a list of such items (at least half
+    of them open with a question); in a list of points ("Special class argument to place figures?"
+    among a to-do list's items) it is one more point."""
+    if item.name != "li" or item.parent is None:
+        return True
+    items = item.parent.find_all("li", recursive=False)
+    asking = sum(_is_question(inline(next((c for c in i.children if isinstance(c, Tag)), i))) for i in items)
+    return asking >= _STATEMENTS_AMONG * len(items)
 
 
 def _linked(tag: Tag) -> bool:
