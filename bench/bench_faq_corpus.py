@@ -68,7 +68,9 @@ class Score:
 
 
 def normal(question: str) -> str:
-    """A question as compared: no number or "Q:" before it, lowercase, words only."""
+    """A question as compared: no number or "Q:" before it, no Markdown link target (as read, not as
+    written: "[`.RETURN()`](reference.md/#RETURN)" is ".RETURN()"), lowercase, words only."""
+    question = re.sub(r"\]\([^)\s]*\)", "]", question)
     question = re.sub(r"^\s*(?:q(?:uestion)?\s*\d*\s*[:.)-]|\(?\d+(?:\.\d+)*[.):]?)\s*", "", question.lower())
     return " ".join(re.findall(r"\w+", question))
 

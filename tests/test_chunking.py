@@ -446,7 +446,8 @@ def test_a_question_among_a_to_do_list_s_points_is_no_entry_and_a_list_of_questi
         tmp_path: Path) -> None:
     points = ("<ul><li><p>Drop the old parser.</p><p>It is slow.</p></li>"
               "<li><p>Support CSV export?</p><p>Maybe with a plugin.</p></li>"
-              "<li><p>Rename the config file.</p><p>Old names stay as links.</p></li></ul>")
+              "<li><p>Rename the config file.</p><p>Old names stay as links.</p></li>"
+              "<li><p>Log in UTC.</p><p>Local time confuses reports.</p></li></ul>")
     questions = ("<ul><li><p>Why is pond slow?</p><p>It checks every row twice.</p></li>"
                  "<li><p>Can pond read CSV?</p><p>Yes, with a plugin.</p></li>"
                  "<li><p>Upgrading from 1.x</p><p>Export your data first.</p></li></ul>")
@@ -481,3 +482,52 @@ def test_a_faq_page_whose_entries_mostly_state_their_problem_has_every_heading_t
     notes.write_text(f"<html><body><h1>Pond notes</h1>{body}</body></html>", encoding="utf-8")
     assert _faq_sections(faq) == list(headings)
     assert _faq_sections(notes) == []  # a page that is no FAQ, whose headings mostly state: its sections
+
+
+def test_a_docbook_question_set_numbered_in_its_own_cell_with_a_note_opening_an_answer(tmp_path: Path) -> None:
+    def row(number: str, question: str, answer: str) -> str:
+        return (f'<tr class="question"><td><p><strong>{number}</strong></p></td><td><p>{question}</p></td></tr>'
+                f'<tr class="answer"><td></td><td>{answer}</td></tr>')
+    note = '<div class="note"><h3 class="title">Note</h3><p>This answer is old.</p></div>'
+    rows = (row("1.1.", "What is pond?", "<p>A data checker.</p>")
+            + row("1.2.", "No CSV reader on Solaris?", f"{note}<p>Build it with --csv.</p>")
+            + row("1.3.", "Threads hang on old kernels", "<p>Upgrade the kernel.</p>"))
+    path = tmp_path / "faq.html"
+    path.write_text(f"<html><head><title>Pond FAQ</title></head><body><h1>Pond FAQ</h1><table>{rows}</table>"
+                    "</body></html>", encoding="utf-8")
+    entries = {c.section: c.text.split("\n", 1)[1] for c in chunk_article(read_article(path), Settings())
+               if c.kind == "faq"}
+    assert entries == {"What is pond?": "A data checker.",
+                       "No CSV reader on Solaris?": "Note\nThis answer is old.\nBuild it with --csv.",
+                       "Threads hang on old kernels": "Upgrade the kernel."}
+
+
+def test_a_faq_by_its_title_counts_its_stated_problems_and_titled_questions_and_a_chapter_of_titles_has_none(
+        tmp_path: Path) -> None:
+    terms = "".join(f"<dt><b>{t}</b></dt><dd>See the log for the cause of it.</dd>" for t in (
+        "The server dies at start with a font error.", "Where do I get pond?", "My viewer fails to connect!",
+        "The log shows an Xlib error.", "Can it run without root?"))
+    items = "".join(f"<li> <b>{title}</b> {question}<p>Use the fixed build.</p></li>" for title, question in (
+        ("Win32 Paths", "Why do backslashes not work?"), ("Missing DLL", "Pond complains about a DLL."),
+        ("Command Order", "Must commands keep an order?")))
+    faq = tmp_path / "faq.html"
+    faq.write_text(f"<html><head><title>Pond FAQ</title></head><body><h1>Pond FAQ</h1><dl>{terms}</dl>"
+                   f"<ol>{items}</ol></body></html>", encoding="utf-8")
+    assert _faq_sections(faq) == [
+        "The server dies at start with a font error.", "Where do I get pond?", "My viewer fails to connect!",
+        "The log shows an Xlib error.", "Can it run without root?",
+        "Win32 Paths Why do backslashes not work?", "Missing DLL", "Command Order Must commands keep an order?"]
+    chapter = tmp_path / "faq-contact.html"
+    chapter.write_text("<html><body><h1>6. Contacting us</h1><h2>6.1. Get Support</h2><p>Write to us.</p>"
+                       "<h2>6.2. Reporting Bugs</h2><p>Use the tracker.</p><h2>6.3. Mailing Lists</h2>"
+                       "<p>There are two.</p></body></html>", encoding="utf-8")
+    assert _faq_sections(chapter) == []
+
+
+def test_a_question_heading_a_level_below_a_faq_s_entries_is_an_entry_of_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "FAQ.md"
+    path.write_text("# FAQ\n\n## Q. Why is pond slow?\n\nIt checks rows twice.\n\n### Using the fast mode\n\n"
+                    "Pass --fast.\n\n## Q. Can pond read CSV?\n\nYes.\n\n## Q. Who wrote pond?\n\nA team.\n\n"
+                    "### Q. Can I mock a noexcept function?\n\nNo.\n", encoding="utf-8")
+    assert _faq_sections(path) == ["Why is pond slow?", "Can pond read CSV?", "Who wrote pond?",
+                                   "Can I mock a noexcept function?"]

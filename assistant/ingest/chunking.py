@@ -23,6 +23,7 @@ from ..config import Settings
 from ..types import Article, Chunk
 from .entries import (
     ENTRY_NUMBER,
+    FAQ_HEADING,
     MAIL_HEADER,
     MD_HEADING,
     asks_in_text,
@@ -32,12 +33,16 @@ from .entries import (
     heading_text,
     is_heading,
     numbered_entry,
+    numbers_entries,
     question_text,
     shaped_entry,
 )
 from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines, line_sentences, split_sentences
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
+# 21: a FAQ page (by its title) counts units a third of which ask, and problems stated as sentences
+# where most units ask; a numbered cell marks its question (DocBook); a note's title is no heading;
+# a list item's bold title and question are one question; a chapter of numbered titles has no entries;
 # 20: a page that does not call itself a FAQ needs most of a heading level or text layout asking before
 # its lines are entries, a FAQ page a third; a list item's question is an entry only in a list of questions;
 # 19: a chapter's own number ("01.00 ...") opens a section, not an entry (entries.py);
@@ -52,11 +57,8 @@ from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines
 # 11: FAQ units by structure in HTML, Markdown and plain text (extract.py too), a FAQ question's own line
 # never quoted, a question with no answer after it is text; 10: a headline that states a fact is quotable,
 # irregular past forms fold to their verb (text/terms.py)
-CHUNKER_VERSION = 20
+CHUNKER_VERSION = 21
 
-# A heading that opens a FAQ section: "FAQ", "Frequently asked questions", "Questions", "Q&A".
-_FAQ_HEADING = re.compile(r"\b(faqs?|(?:frequently asked |common )?questions(?: and answers)?|q\s?&\s?a)\b",
-                          re.IGNORECASE)
 # Link lists to other pages, not part of the article: never retrieved, never quoted.
 _NAVIGATION_HEADING = re.compile(
     r"^(related|recommended|more|further|also)\b.*\b(reading|articles?|stories|posts|news)$"
@@ -118,13 +120,14 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
     Z_BUF_ERROR.") with its answer indented below it."""
     # HTML and Markdown articles mark their headings: no other line is one.
     marked = not article.path.lower().endswith(".txt")
-    faq_page = bool(_FAQ_HEADING.search(article.title) or "faq" in article.doc_id.lower())
+    faq_page = bool(FAQ_HEADING.search(article.title) or "faq" in article.doc_id.lower())
     whole_faq = not marked and faq_page
     in_faq, in_references = whole_faq, False
     faq_level = 0  # the level of the heading that opened a FAQ section (in plain text, any heading ends it)
     lines = list(joined_lines(article.text, 0, len(article.text)))
     entries, asking_levels = entry_levels(lines, faq_page) if marked else (0, set())
     shapes = set() if marked else entry_shapes(lines, faq_page)
+    numbered = numbers_entries(lines)
     in_entry, asked = False, -1  # asked: the last question's line (or its underline): its answer comes next
     for i, line in enumerate(lines):
         text = line.stripped
@@ -147,7 +150,7 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
         if in_references and not MD_HEADING.match(text):
             yield line, "item"
             continue
-        if in_entry and heading_level(text) > entries > 0:
+        if in_entry and heading_level(text) > entries > 0 and not _QUESTION_HEADING.match(text):
             yield line, "text"  # a heading inside an entry ("3.14.1 Using the concat demuxer") is its answer's
             continue
         if in_faq and not whole_faq and 0 < heading_level(text) <= faq_level:
@@ -159,7 +162,7 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
                 or (entries and heading_level(text) == entries) \
                 or underlined and text.endswith("?") \
                 or (shaped_entry(line, following, shapes) if shapes else
-                    (faq_page or in_faq) and numbered_entry(text, following)
+                    (faq_page or in_faq) and numbered and numbered_entry(text, following)
                     or in_faq and not marked and asks_in_text(line, following)):
             yield line, "question"
             in_entry, asked = True, i
@@ -172,7 +175,7 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
             and not MAIL_HEADER.match(text) and asked != i - 1  # in plain text, a question's next line answers it
         if heading and (line.start > 0 or MD_HEADING.match(text)):
             section = heading_text(text)
-            if _FAQ_HEADING.search(section):
+            if FAQ_HEADING.search(section):
                 in_faq, faq_level = True, heading_level(text)
             elif not marked:
                 in_faq = whole_faq

@@ -22,10 +22,15 @@ _ASKING = re.compile(
 # is one level) or marked with "#".
 ENTRY_NUMBER = re.compile(
     r"^(?:[-*•]\s+|#{1,6}\s+|Subject:\s+)?(?:Q\s*)?\d+\.\d+(?:\.\d+)?[.:)]?\s+\S|^#\d+[.:)]\s+\S")
-# The level (or plain-text layout) where a page's entries are: enough headings there ask, and most of
-# them do. A page that calls itself a FAQ states many of its problems instead of asking them ("On the
-# cray, the CR/LF mapping gets screwed up.", "“make install” fails"): a third asking is enough there.
-_ENTRIES_AT_LEAST, _ENTRIES_SHARE, _FAQ_ENTRIES_SHARE = 3, 0.5, 1 / 3
+# A heading or title that names a FAQ: "FAQ", "Frequently asked questions", "Questions", "Q&A".
+FAQ_HEADING = re.compile(r"\b(faqs?|(?:frequently asked |common )?questions(?: and answers)?|q\s?&\s?a)\b",
+                         re.IGNORECASE)
+# Where a page's entries are (a heading level, a plain-text layout, a list or table of units): enough
+# of its lines there ask, and MOSTLY of them do. A page that calls itself a FAQ states many of its
+# problems instead of asking them ("On the cray, the CR/LF mapping gets screwed up.", "“make install”
+# fails"): AMONG_FAQ asking is enough there.
+MOSTLY, AMONG_FAQ = 0.5, 1 / 3
+_ENTRIES_AT_LEAST = 3
 _ITEM = re.compile(r"^\s*[-*•]\s+")
 # A question's own number: "(3) ", "1.4\t", "2. ", "3.1: ", "Q3. ", "G1. ", "B.1.1 " (not "3 ways to ...").
 _QUESTION_NUMBER = re.compile(
@@ -69,6 +74,18 @@ def numbered_entry(text: str, following: Line | None) -> bool:
         and not ENTRY_NUMBER.match(following.stripped) and not _opens_a_section(text)
 
 
+def numbers_entries(lines: list[Line]) -> bool:
+    """Whether a FAQ page's numbered lines are its entries: at least a third of them, and of its
+    "Q:" lines, ask or state a problem as a sentence ("1.2 What is this?", "2.1. The sar command
+    complains with this message:"). A chapter numbered like the FAQ around it, all titles ("6.1.
+    Reporting Bugs", "6.2. Mailing Lists"), has sections, not entries."""
+    numbered = [question_text(line.stripped) for line, following in pairwise(lines)
+                if numbered_entry(line.stripped, following)]
+    asked = sum(bool(QUESTION_PREFIX.match(line.stripped)) for line in lines)
+    entries = sum(bool(_ASKING.search(text)) or text.rstrip("\"”’')]").endswith((".", ":", "!")) for text in numbered)
+    return entries + asked >= AMONG_FAQ * (len(numbered) + asked)
+
+
 def asks_in_text(line: Line, following: Line | None) -> bool:
     """In a plain-text FAQ: a short line that asks, or a numbered problem statement with its answer
     indented below."""
@@ -98,9 +115,9 @@ def entry_levels(lines: list[Line], faq_page: bool) -> tuple[int, set[int]]:
         if level := heading_level(line.stripped):
             total[level] = total.get(level, 0) + 1
             asking[level] = asking.get(level, 0) + bool(_ASKING.search(question_text(line.stripped)))
-    mostly = {level for level, count in asking.items() if count >= _ENTRIES_SHARE * total[level]}
+    mostly = {level for level, count in asking.items() if count >= MOSTLY * total[level]}
     best = max(asking, key=lambda level: asking[level], default=0)
-    share = _FAQ_ENTRIES_SHARE if faq_page else _ENTRIES_SHARE
+    share = AMONG_FAQ if faq_page else MOSTLY
     if asking.get(best, 0) >= _ENTRIES_AT_LEAST and asking[best] >= share * total[best]:
         return best, mostly
     return 0, mostly
@@ -137,7 +154,7 @@ def entry_shapes(lines: list[Line], faq_page: bool) -> set[tuple[int, str]]:
         if (shape := _shape(line, following)) is not None:
             total[shape] = total.get(shape, 0) + 1
             asking[shape] = asking.get(shape, 0) + question_text(line.stripped).rstrip("\"”’')]").endswith("?")
-    share = _FAQ_ENTRIES_SHARE if faq_page else _ENTRIES_SHARE
+    share = AMONG_FAQ if faq_page else MOSTLY
     return {shape for shape, count in asking.items() if count >= _ENTRIES_AT_LEAST and count >= share * total[shape]}
 
 

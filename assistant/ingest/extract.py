@@ -26,9 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
+from bs4 import BeautifulSoup, PageElement, Tag, XMLParsedAsHTMLWarning
 
 from .blocks import BLOCK, HEADINGS, inline, is_block, structured
+from .entries import AMONG_FAQ, FAQ_HEADING, MOSTLY
 
 # A site's name after its page title: "Programming FAQ — Python 3.11.2 documentation".
 _SITE_SUFFIX = re.compile(r"\s+[—|–·:-]\s+[^—|–·:]+$")
@@ -144,11 +145,15 @@ def _page_title(soup: BeautifulSoup) -> str:
 
 
 def _prepare(soup: BeautifulSoup) -> None:
-    """Remove permalink marks ("¶"), navigation and scripts, and make question-and-answer shapes
-    into question headings."""
+    """Remove permalink marks ("¶"), navigation and scripts, read a note's title as its first line, and
+    make question-and-answer shapes into question lines."""
     for mark in soup.select("a.headerlink, a.anchor, a.anchorjs-link, nav, [role=navigation], [role=search], "
                             "script, style, noscript, template"):
         mark.decompose()
+    for box in soup.select(".note, .warning, .tip, .important, .caution, .admonition"):
+        title = box.find(HEADINGS)
+        if title is not None and title.find_previous_sibling() is None:
+            title.name = "p"  # a note's own title ("Note" in a DocBook answer): no section of the page
     _mark_questions(soup)
 
 
@@ -160,9 +165,12 @@ def _mark_questions(soup: BeautifulSoup) -> None:
     paragraph, a quotation, a list, a table row of its own, the rest of its list item or block, or
     the second cell of its row. Its text becomes a "Q: " line, which the chunker reads
     as a FAQ question whether it asks ("How do I ...?") or states a problem ("The file did not get
-    smaller."). A statement counts only among units most of which ask (in the same list, table or
-    parent block), so that a bold paragraph in a story, or a sidebar's bold title, stays what it is."""
+    smaller."). A statement counts only among units most of which ask (a third, on a page whose title
+    names a FAQ) in the same list, table or parent block, or, stated as a sentence, on a page most of
+    whose units ask; so a bold paragraph in a story, or a sidebar's bold title, stays what it is."""
     units: list[tuple[Tag | None, str, Callable[[], None]]] = []  # (container, question, marking)
+    faq_page = bool(FAQ_HEADING.search(_page_title(soup)))
+    questions_page = faq_page or _asking_share(soup.find_all(["li", "dt"]), AMONG_FAQ)
     for block in soup.find_all(["p", "div"]):
         asked = _asks(block) if not block.find(BLOCK) else ""
         answer = _next_block(block)
@@ -174,12 +182,16 @@ def _mark_questions(soup: BeautifulSoup) -> None:
                 or item.name == "div" and (opener.name == "p" or _next_block(opener) is None):
             continue
         asked = _asks(opener) or (inline(opener) if opener.name == "p" and _is_question(inline(opener)) else "")
-        if asked and inline(item) != inline(opener) and _among_questions(item):
-            units.append((item.parent, asked, functools.partial(_item_as_unit, item, opener, asked)))
+        lead: list[PageElement] = [opener]
+        if item.name == "li" and opener.name in _EMPHASIS and _is_question(_lead_text(item)):
+            lead = _item_lead(item)  # "<b>Win32 Pathnames</b> Why don't backslashes work?": the question
+            asked = _lead_text(item)
+        if asked and inline(item) != asked and _among_questions(item, questions_page):
+            units.append((item.parent, asked, functools.partial(_item_as_unit, item, lead, asked)))
     for term in soup.find_all("dt"):
         answer = term.find_next_sibling("dd")
         asked = _NUMBERED.sub("", inline(term) + " ").strip()
-        if answer is not None and asked and len(asked) <= _LONGEST_QUESTION:
+        if answer is not None and asked and len(asked) <= _LONGEST_QUESTION and _among_questions(term, questions_page):
             units.append((term.parent, asked, functools.partial(_pair_as_unit, term, answer, asked)))
     for details in soup.find_all("details"):
         summary = details.find("summary")
@@ -190,20 +202,60 @@ def _mark_questions(soup: BeautifulSoup) -> None:
         units.extend(_row_unit(row))
     asks = Counter(id(container) for container, asked, _ in units if _is_question(asked))
     total = Counter(id(container) for container, _, _ in units)
+    on_page = sum(asks.values()) >= MOSTLY * len(units)
+    among = AMONG_FAQ if faq_page else MOSTLY
     for container, asked, mark in units:
-        if _is_question(asked) or asks[id(container)] >= _STATEMENTS_AMONG * total[id(container)]:
+        if _is_question(asked) or asks[id(container)] >= among * total[id(container)] \
+                or on_page and _is_statement(asked):
             mark()
 
 
-def _among_questions(item: Tag) -> bool:
-    """A list item that opens with its question is an entry in a list of such items (at least half
-    of them open with a question); in a list of points ("Special class argument to place figures?"
-    among a to-do list's items) it is one more point."""
-    if item.name != "li" or item.parent is None:
+def _is_statement(asked: str) -> bool:
+    """A problem stated as a finished sentence ("The Java client doesn't work in my browser."), not a
+    label ("NOTE", "show all answers", "Fully encrypted raw block device")."""
+    return len(asked.split()) >= 4 and asked.rstrip().endswith((".", "!", "…", '"', "”", "'", ")"))
+
+
+def _asking_share(items: list[Tag], share: float) -> bool:
+    """At least `share` of these list items or terms open with a question."""
+    return sum(_is_question(_opening(item)) for item in items) >= share * len(items)
+
+
+def _opening(item: Tag) -> str:
+    """What a list item or term opens with: its text before its first block, else its first block."""
+    if item.name == "dt":
+        return inline(item)
+    return _lead_text(item) or inline(next((c for c in item.children if isinstance(c, Tag)), item))
+
+
+def _item_lead(item: Tag) -> list[PageElement]:
+    """A list item's inline content before its first block."""
+    lead = []
+    for child in item.children:
+        if isinstance(child, Tag) and is_block(child):
+            break
+        lead.append(child)
+    return lead
+
+
+def _lead_text(item: Tag) -> str:
+    """The text of a list item before its first block, when a block follows it."""
+    lead = _item_lead(item)
+    if len(lead) == len(list(item.children)):
+        return ""
+    text = " ".join(" ".join(inline(n) if isinstance(n, Tag) else str(n) for n in lead).split())
+    return text if len(text) <= _LONGEST_QUESTION else ""
+
+
+def _among_questions(item: Tag, questions_page: bool) -> bool:
+    """A list item that opens with its question, or a term that asks, is an entry on a page of
+    questions (a FAQ by its title, or a third of its items and terms open with one) or in a list of
+    such items (half of them); elsewhere, in a list of points ("Special class argument to place figures?" among a to-do
+    list's items, "60: What is a formatted input function?" among a hundred defect reports), it is
+    one more point."""
+    if questions_page or item.parent is None:
         return True
-    items = item.parent.find_all("li", recursive=False)
-    asking = sum(_is_question(inline(next((c for c in i.children if isinstance(c, Tag)), i))) for i in items)
-    return asking >= _STATEMENTS_AMONG * len(items)
+    return _asking_share(item.parent.find_all(item.name, recursive=False), MOSTLY)
 
 
 def _linked(tag: Tag) -> bool:
@@ -220,8 +272,6 @@ def _is_question(asked: str) -> bool:
 _EMPHASIS = {"b", "strong", "em", "i"}
 # How a FAQ numbers or marks its questions: "(12) ", "1.2. ", "3) ", "Q. ", "Question 4: " (not "2023 was").
 _NUMBERED = re.compile(r"^\s*(?:\(\d+\)|\d+(?:\.\d+)+\.?|\d+[.)]|(?:Q|Question)\s*\d*\s*[:.)-])\s+", re.IGNORECASE)
-# Statements set apart are questions only among units of which at least this share ask.
-_STATEMENTS_AMONG = 0.5
 # A cell that only marks the question in the cell beside it ("Q:").
 _QA_MARK = re.compile(r"(?:Q|Question)\s*\d*\s*[:.)-]", re.IGNORECASE)
 _ANSWER_MARK = re.compile(r"(?:A|Answer)\s*\d*\s*[:.)-]", re.IGNORECASE)
@@ -256,11 +306,13 @@ def _emphasised(tag: Tag) -> bool:
 
 def _row_unit(row: Tag) -> list[tuple[Tag | None, str, Callable[[], None]]]:
     """A table row that asks: its first cell asks (set apart, numbered, or beside its answer's
-    cell), or a "Q:" cell marks the cell after it as the question (DocBook's Q and A tables)."""
+    cell), or a "Q:" cell or the question's number alone ("1.1.") marks the cell after it as the
+    question (DocBook's Q and A tables)."""
     cells = list(row.find_all(["td", "th"], recursive=False))
     if any(_ANSWER_MARK.fullmatch(inline(c)) for c in cells):
         return []  # the "A:" row of a Q and A table answers the row before it
-    marked = any(_QA_MARK.fullmatch(inline(c)) for c in cells)
+    # "Q:" or the question's own number ("1.1.", DocBook's Q and A sets) in a cell of its own
+    marked = any(_QA_MARK.fullmatch(inline(c)) or _NUMBERED.fullmatch(inline(c) + " ") for c in cells)
     cells = [c for c in cells if not _NUMBERED.fullmatch(inline(c) + " ") and not c.find(HEADINGS)]
     lead = _lead(cells[0]) if cells else None
     asked = _asks(lead) if lead is not None else ""
@@ -309,11 +361,13 @@ def _pair_as_unit(question: Tag, answer: Tag, asked: str) -> None:
     answer.name = "div" if answer.find(BLOCK - {"li"}) else "p"
 
 
-def _item_as_unit(item: Tag, lead: Tag, asked: str) -> None:
+def _item_as_unit(item: Tag, lead: list[PageElement], asked: str) -> None:
     """A list item that opens with its question: the question a paragraph, the rest its answer."""
     question = BeautifulSoup("", "html.parser").new_tag("p")
     question.append(f"Q: {asked}")
-    lead.replace_with(question)
+    lead[0].replace_with(question)
+    for node in lead[1:]:
+        node.extract()
     item.name = "div"
     if item.parent is not None and item.parent.name in ("ul", "ol"):
         item.parent.name = "div"
