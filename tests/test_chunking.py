@@ -531,3 +531,18 @@ def test_a_question_heading_a_level_below_a_faq_s_entries_is_an_entry_of_its_own
                     "### Q. Can I mock a noexcept function?\n\nNo.\n", encoding="utf-8")
     assert _faq_sections(path) == ["Why is pond slow?", "Can pond read CSV?", "Who wrote pond?",
                                    "Can I mock a noexcept function?"]
+
+
+def test_two_questions_in_a_row_share_the_answer_after_them_and_a_list_of_contents_does_not(
+        tmp_path: Path) -> None:
+    path = tmp_path / "FAQ.txt"
+    path.write_text(
+        "Pond FAQ\n\nQ: I set fast mode, but pond is still slow. Why?\n"
+        "Q: I set fast mode to 2, but nothing changed. Why?\nA: Fast mode needs a restart.\n\n"
+        "Q: Why is pond slow?\nQ: Can pond read CSV?\nQ: Who wrote pond?\nQ: Is pond free?\n"
+        "A: Yes, it is MIT licensed.\n", encoding="utf-8")
+    entries = [(c.section, c.text.splitlines()[-1]) for c in chunk_article(read_article(path), Settings())
+               if c.kind == "faq"]
+    assert entries == [("I set fast mode, but pond is still slow. Why?", "A: Fast mode needs a restart."),
+                       ("I set fast mode to 2, but nothing changed. Why?", "A: Fast mode needs a restart."),
+                       ("Is pond free?", "A: Yes, it is MIT licensed.")]

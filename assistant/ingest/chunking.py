@@ -40,6 +40,7 @@ from .entries import (
 from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines, line_sentences, split_sentences
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
+# 22: two or three questions in a row that ask share the answer after them;
 # 21: a FAQ page (by its title) counts units a third of which ask, and problems stated as sentences
 # where most units ask; a numbered cell marks its question (DocBook); a note's title is no heading;
 # a list item's bold title and question are one question; a chapter of numbered titles has no entries;
@@ -57,7 +58,7 @@ from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines
 # 11: FAQ units by structure in HTML, Markdown and plain text (extract.py too), a FAQ question's own line
 # never quoted, a question with no answer after it is text; 10: a headline that states a fact is quotable,
 # irregular past forms fold to their verb (text/terms.py)
-CHUNKER_VERSION = 21
+CHUNKER_VERSION = 22
 
 # Link lists to other pages, not part of the article: never retrieved, never quoted.
 _NAVIGATION_HEADING = re.compile(
@@ -86,6 +87,10 @@ _HEADLINE_VERB = re.compile(
     r"\b(?:is|are|was|were|has|have|had|will|would|can|could|says|said|quits?|left|leaves|calls|makes|made|gets|got|"
     r"wins|won|beats|takes|took|puts|goes|went|becomes|became|shows|reveals|warns|wants|[a-z]{3,}ed)\b",
     re.IGNORECASE)
+
+
+# At most this many questions in a row share the answer after them (more are a list of contents).
+_SHARED_ANSWER_AT_MOST = 3
 
 
 def content_id(doc_id: str, start: int, end: int, *texts: str) -> str:
@@ -195,7 +200,7 @@ class _ChunkBuilder:
         self.chunks: list[Chunk] = []
         self.section = ""
         self.body: list[Line] = []  # lines of the current section's text (or FAQ answer)
-        self.question: Line | None = None
+        self.questions: list[Line] = []  # the questions the coming answer answers
         self.marked = not article.path.lower().endswith(".txt")
 
     def feed(self, line: Line, role: str) -> None:
@@ -205,8 +210,9 @@ class _ChunkBuilder:
             self.flush()
             self.section = ""
         elif role == "question":
-            self.flush()
-            self.question = line
+            if self.body:
+                self.flush()
+            self.questions.append(line)
         elif role == "heading":
             self.flush()
             self.section = heading_text(line.stripped)
@@ -218,13 +224,23 @@ class _ChunkBuilder:
             self.body.append(line)
 
     def flush(self) -> None:
-        if self.question is not None and self.body:
-            self._emit_faq(self.question, self.body)
-        elif self.question is not None:  # a question with no answer after it (a list of contents) is text
-            self._emit_text([self.question])
+        """Emit the section or entry gathered so far. Two or three questions in a row that ask share
+        the answer after them ("I set X, but ...? / I set X to 1, but ...?"); in a longer run (a list
+        of contents) or after a group's title only the last is answered, and a question with no
+        answer after it is text."""
+        if self.questions and self.body:
+            asking = all(question_text(q.text).endswith("?") for q in self.questions[:-1])
+            shared = self.questions if asking and len(self.questions) <= _SHARED_ANSWER_AT_MOST \
+                else self.questions[-1:]
+            if len(shared) < len(self.questions):
+                self._emit_text(self.questions[:-1])
+            for question in shared:
+                self._emit_faq(question, self.body)
+        elif self.questions:
+            self._emit_text(self.questions)
         elif self.body and not _NAVIGATION_HEADING.match(self.section):
             self._emit_text(self.body)
-        self.question, self.body = None, []
+        self.questions, self.body = [], []
 
     def _emit_faq(self, question: Line, answer: list[Line]) -> None:
         start = question.start + (len(question.text) - len(question.text.lstrip()))
