@@ -7,8 +7,8 @@ labelled entries found; precision the share of entries found that are labelled e
 the files an annotator labelled whole (a manual page labelled with no entries counts every entry
 found in it as false). Figures per site, per shape (format and generator) and pooled.
 
-    python bench/bench_faq_corpus.py [--split tune|frozen|fresh|fresh2|fresh3|all] [--corpus /work/faqcorpus] [--site ID ...]
-                                     [--ask N]
+    python bench/bench_faq_corpus.py [--split tune|frozen|fresh|fresh2|fresh3|all] [--corpus /work/faqcorpus]
+                                     [--site ID ...] [--ask N]
 
 With `--ask N`, each site is also ingested (real model, real Chroma, a temporary index) and up to N
 of its labelled questions (every k-th, in document order) are asked word for word, as a reader pastes
@@ -37,6 +37,7 @@ import yaml
 
 from assistant.config import Settings
 from assistant.engine import Assistant
+from assistant.errors import UserInputError
 from assistant.ingest.articles import read_articles
 from assistant.ingest.chunking import chunk_article, is_prose
 from assistant.ingest.pipeline import ingest
@@ -170,7 +171,11 @@ def ask_site(site: dict, corpus: Path, per_site: int, workdir: Path) -> Asked:
     folder = corpus / "sites" / site["id"]
     settings = Settings.load(overrides={"index_dir": workdir / site["id"], "corpus": (folder,)})
     started = time.perf_counter()
-    report = ingest(settings)
+    try:
+        report = ingest(settings)
+    except UserInputError as error:  # no page of the site could be read: none of its questions answered
+        labelled = sum(len(f.get("entries") or []) for f in labels["files"])
+        return Asked(asked=min(per_site, labelled), misses=[f"site unread: {error}"])
     result = Asked(chunks=report.chunks_added, seconds=time.perf_counter() - started)
     assistant = Assistant.open(settings)
     articles = {Path(a.path).resolve(): a for a in read_articles([folder], warn=lambda message: None)}

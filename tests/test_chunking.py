@@ -546,3 +546,38 @@ def test_two_questions_in_a_row_share_the_answer_after_them_and_a_list_of_conten
     assert entries == [("I set fast mode, but pond is still slow. Why?", "A: Fast mode needs a restart."),
                        ("I set fast mode to 2, but nothing changed. Why?", "A: Fast mode needs a restart."),
                        ("Is pond free?", "A: Yes, it is MIT licensed.")]
+
+
+def test_a_read_the_docs_page_keeps_its_text_and_its_indented_answers_make_entries_on_a_faq(
+        tmp_path: Path) -> None:
+    answered = "".join(f"<p>{q}</p><blockquote><div><p>{a}</p></div></blockquote>" for q, a in (
+        ("How does the module command work?", "It evaluates shell code."),
+        ("Can I disable the pager?", "Set LMOD_PAGER to none.")))
+    page = ('<html><head><title>FAQ</title></head><body class="wy-body-for-nav">'
+            '<nav class="wy-nav-side"><ul><li><a href="a.html">Install</a></li><li><a href="b.html">Use</a></li>'
+            '<li><a href="c.html">FAQ</a></li></ul></nav><section class="wy-nav-content-wrap">'
+            f'<div class="wy-nav-content"><div role="main"><h1>Frequently Asked Questions</h1>{answered}'
+            '</div></div></section></body></html>')
+    faq = tmp_path / "faq.html"
+    faq.write_text(page, encoding="utf-8")
+    assert _faq_sections(faq) == ["How does the module command work?", "Can I disable the pager?"]
+    notes = tmp_path / "notes.html"
+    notes.write_text(page.replace("FAQ", "Notes").replace("Frequently Asked Questions", "Design notes"),
+                     encoding="utf-8")
+    article = read_article(notes)
+    assert "It evaluates shell code." in article.text and "Install" not in article.text
+    assert _faq_sections(notes) == []
+
+
+def test_a_question_and_its_answer_in_one_paragraph_and_a_question_wrapped_mid_sentence(tmp_path: Path) -> None:
+    markdown = tmp_path / "faq.md"
+    markdown.write_text("# FAQ\n\nQ1.1: How do I **find the op**\ncalled by an intrinsic? A: Search the\nheaders.\n\n"
+                        "Q1.2: Are there **examples**? A: See the porting guide.\n", encoding="utf-8")
+    entries = [(c.section, c.text.splitlines()[-1]) for c in chunk_article(read_article(markdown), Settings())
+               if c.kind == "faq"]
+    assert entries == [("How do I find the op called by an intrinsic?", "A: Search the headers."),
+                       ("Are there examples?", "A: See the porting guide.")]
+    text = tmp_path / "FAQ.txt"
+    text.write_text("Ripper FAQ\n\nQ: I have 10 users, but it loaded 15 hashes.  What's\ngoing on?\n"
+                    "A: Some hash types split each password in two.\n", encoding="utf-8")
+    assert _faq_sections(text) == ["I have 10 users, but it loaded 15 hashes. What's going on?"]

@@ -40,6 +40,9 @@ from .entries import (
 from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines, line_sentences, split_sentences
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
+# 23: a page (Read the Docs) whose furniture-named wrapper holds its main part keeps its text; on a page
+# of questions, one with its answer indented below it is an entry; "Q: ...? A: ..." in one paragraph is
+# two lines; a "Q:" line wrapped mid-sentence goes on on the next line;
 # 22: two or three questions in a row that ask share the answer after them;
 # 21: a FAQ page (by its title) counts units a third of which ask, and problems stated as sentences
 # where most units ask; a numbered cell marks its question (DocBook); a note's title is no heading;
@@ -58,7 +61,7 @@ from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines
 # 11: FAQ units by structure in HTML, Markdown and plain text (extract.py too), a FAQ question's own line
 # never quoted, a question with no answer after it is text; 10: a headline that states a fact is quotable,
 # irregular past forms fold to their verb (text/terms.py)
-CHUNKER_VERSION = 22
+CHUNKER_VERSION = 23
 
 # Link lists to other pages, not part of the article: never retrieved, never quoted.
 _NAVIGATION_HEADING = re.compile(

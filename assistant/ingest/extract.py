@@ -54,7 +54,7 @@ def html_text(raw: str) -> Extracted:
     title = _page_title(soup)
     faq = _json_ld_faq(soup)
     _prepare(soup)
-    text = structured(_main_content(soup))
+    text = _answer_on_its_line(structured(_main_content(soup)))
     missing = [(q, a) for q, a in faq if q not in text]
     if missing:
         text += "## Frequently asked questions\n" + "".join(f"### {q}\n{a}\n" for q, a in missing)
@@ -77,7 +77,8 @@ def _main_content(soup: BeautifulSoup) -> Tag:
     for tag in soup.select(f"aside, form, [hidden], [aria-hidden=true], {roles}"):
         tag.decompose()
     for tag in soup.find_all(_furniture):
-        tag.decompose()
+        if not _holds_content(tag):
+            tag.decompose()
     articles = soup.find_all("article")
     root = soup.find("main") or soup.select_one("[role=main]") \
         or (articles[0] if len(articles) == 1 else None) or soup.body or soup
@@ -99,6 +100,12 @@ def _furniture(tag: Tag) -> bool:
         return False
     names = [*tag.get_attribute_list("class"), str(tag.get("id") or "")]
     return any(_FURNITURE_NAMES.match(name) for name in names if name)
+
+
+def _holds_content(tag: Tag) -> bool:
+    """A tag named like furniture that holds the page's main part or an article (Read the Docs'
+    "wy-nav-content-wrap" around `role=main`)."""
+    return tag.find(["main", "article"]) is not None or tag.select_one("[role=main]") is not None
 
 
 def _only_links(tag: Tag) -> bool:
@@ -128,7 +135,17 @@ def markdown_text(raw: str) -> Extracted:
     _prepare(soup)
     if not title and (h1 := soup.find("h1")):
         title = inline(h1)
-    return Extracted(title, structured(soup))
+    return Extracted(title, _answer_on_its_line(structured(soup)))
+
+
+# "Q1.1: How do I find the op? A: Search for ...": a question and its answer in one paragraph.
+_ASKED_AND_ANSWERED = re.compile(r"^((?:Q|Question)\s*[\d.]*\s*[:.)]\s.{1,300}?\?)\s+((?:A|Answer)\s*[\d.]*\s*[:.)]\s)",
+                                 re.MULTILINE | re.IGNORECASE)
+
+
+def _answer_on_its_line(text: str) -> str:
+    """A question and its answer written in one paragraph, each on its own line."""
+    return _ASKED_AND_ANSWERED.sub(r"\1\n\2", text)
 
 
 def _page_title(soup: BeautifulSoup) -> str:
@@ -160,7 +177,8 @@ def _prepare(soup: BeautifulSoup) -> None:
 def _mark_questions(soup: BeautifulSoup) -> None:
     """Question-and-answer units recognised by their structure, whatever the markup: a `<dt>` and
     its `<dd>`, a `<summary>` and its `<details>`, a two-column row whose first cell asks, or a block
-    set apart (all bold or emphasised, numbered "(3)" or "1.2.", or "Q."), short, and followed by a
+    set apart (all bold or emphasised, numbered "(3)" or "1.2.", or "Q."; or, on a page of questions,
+    a paragraph that asks, with its answer indented below it in a quotation), short, and followed by a
     block that answers it (not one that is all links, as a table of contents' next line is): a
     paragraph, a quotation, a list, a table row of its own, the rest of its list item or block, or
     the second cell of its row. Its text becomes a "Q: " line, which the chunker reads
@@ -174,6 +192,10 @@ def _mark_questions(soup: BeautifulSoup) -> None:
     for block in soup.find_all(["p", "div"]):
         asked = _asks(block) if not block.find(BLOCK) else ""
         answer = _next_block(block)
+        if questions_page and not asked and block.name == "p" and answer is not None \
+                and answer.name == "blockquote" and _is_question(inline(block)) \
+                and len(inline(block)) <= _LONGEST_QUESTION:
+            asked = inline(block)  # on a page of questions, one with its answer indented below it (Sphinx)
         if asked and answer is not None and inline(answer) and not _asks(answer) and not _linked(answer):
             units.append((block.parent, asked, functools.partial(_as_question, block, asked)))
     for item in soup.find_all(["li", "div"]):
@@ -217,8 +239,8 @@ def _is_statement(asked: str) -> bool:
 
 
 def _asking_share(items: list[Tag], share: float) -> bool:
-    """At least `share` of these list items or terms open with a question."""
-    return sum(_is_question(_opening(item)) for item in items) >= share * len(items)
+    """There are list items or terms, and at least `share` of them open with a question."""
+    return bool(items) and sum(_is_question(_opening(item)) for item in items) >= share * len(items)
 
 
 def _opening(item: Tag) -> str:

@@ -173,8 +173,9 @@ def _continues(previous: str, line: str) -> bool:
     if _MARK_ONLY.fullmatch(previous.strip()):
         return True  # "Q:" or "A:" on a line of its own marks the line after it
     asking = bool(QUESTION_PREFIX.match(previous.lstrip()))
-    if _CONTINUATION.match(line.lstrip()) and not asking and not (line.lstrip()[0].isalpha() and _ended(previous)):
-        return True
+    if _CONTINUATION.match(line.lstrip()) and not (line.lstrip()[0].isalpha() and _ended(previous)) \
+            and not (asking and previous.rstrip().endswith("?")):
+        return True  # ("Q: I have 10 users, but it loaded 15 hashes. What's" / "going on?")
     depth = len(line) - len(line.lstrip())
     if not depth or _STARTS_BLOCK.match(line) or ANSWER_PREFIX.match(line.lstrip()):
         return False
