@@ -581,3 +581,17 @@ def test_a_question_and_its_answer_in_one_paragraph_and_a_question_wrapped_mid_s
     text.write_text("Ripper FAQ\n\nQ: I have 10 users, but it loaded 15 hashes.  What's\ngoing on?\n"
                     "A: Some hash types split each password in two.\n", encoding="utf-8")
     assert _faq_sections(text) == ["I have 10 users, but it loaded 15 hashes. What's going on?"]
+
+
+def test_a_deeper_heading_numbered_like_the_entries_is_an_entry_and_a_numbered_subsection_is_its_answer_s(
+        tmp_path: Path) -> None:
+    path = tmp_path / "FAQ.md"
+    path.write_text(
+        "# Wall FAQs\n\n### (FAQ 1) How do I forward a port?\n\nAdd a DNAT rule.\n\n"
+        "#### (FAQ 1a) I followed those steps but it does not work\n\nCheck the zone.\n\n"
+        "### (FAQ 2) Why is it slow?\n\nLogging.\n\n### (FAQ 3) Can it run on ARM?\n\nYes.\n\n"
+        "### 4.1 How do I join files?\n\nUse concat.\n\n#### 4.1.1 Using the concat demuxer\n\nList them.\n",
+        encoding="utf-8")
+    assert _faq_sections(path) == ["(FAQ 1) How do I forward a port?",
+                                   "(FAQ 1a) I followed those steps but it does not work",
+                                   "(FAQ 2) Why is it slow?", "(FAQ 3) Can it run on ARM?", "How do I join files?"]

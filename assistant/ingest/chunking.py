@@ -28,8 +28,10 @@ from .entries import (
     MD_HEADING,
     asks_in_text,
     entry_levels,
+    entry_marks,
     entry_shapes,
     heading_level,
+    heading_mark,
     heading_text,
     is_heading,
     numbered_entry,
@@ -40,6 +42,7 @@ from .entries import (
 from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines, line_sentences, split_sentences
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
+# 24: a deeper heading numbered like the entries ("(FAQ 1a)" under "(FAQ 1)") is an entry;
 # 23: a page (Read the Docs) whose furniture-named wrapper holds its main part keeps its text; on a page
 # of questions, one with its answer indented below it is an entry; "Q: ...? A: ..." in one paragraph is
 # two lines; a "Q:" line wrapped mid-sentence goes on on the next line;
@@ -61,7 +64,7 @@ from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines
 # 11: FAQ units by structure in HTML, Markdown and plain text (extract.py too), a FAQ question's own line
 # never quoted, a question with no answer after it is text; 10: a headline that states a fact is quotable,
 # irregular past forms fold to their verb (text/terms.py)
-CHUNKER_VERSION = 23
+CHUNKER_VERSION = 24
 
 # Link lists to other pages, not part of the article: never retrieved, never quoted.
 _NAVIGATION_HEADING = re.compile(
@@ -136,6 +139,7 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
     entries, asking_levels = entry_levels(lines, faq_page) if marked else (0, set())
     shapes = set() if marked else entry_shapes(lines, faq_page)
     numbered = numbers_entries(lines)
+    marks = entry_marks(lines, entries)
     in_entry, asked = False, -1  # asked: the last question's line (or its underline): its answer comes next
     for i, line in enumerate(lines):
         text = line.stripped
@@ -158,7 +162,8 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
         if in_references and not MD_HEADING.match(text):
             yield line, "item"
             continue
-        if in_entry and heading_level(text) > entries > 0 and not _QUESTION_HEADING.match(text):
+        if in_entry and heading_level(text) > entries > 0 and not _QUESTION_HEADING.match(text) \
+                and heading_mark(text) not in marks:
             yield line, "text"  # a heading inside an entry ("3.14.1 Using the concat demuxer") is its answer's
             continue
         if in_faq and not whole_faq and 0 < heading_level(text) <= faq_level:
@@ -168,6 +173,7 @@ def line_roles(article: Article) -> Iterator[tuple[Line, str]]:
         if QUESTION_PREFIX.match(text) \
                 or (faq_page or in_faq or heading_level(text) in asking_levels) and _QUESTION_HEADING.match(text) \
                 or (entries and heading_level(text) == entries) \
+                or in_entry and heading_level(text) > entries > 0 and heading_mark(text) in marks \
                 or underlined and text.endswith("?") \
                 or (shaped_entry(line, following, shapes) if shapes else
                     (faq_page or in_faq) and numbered and numbered_entry(text, following)

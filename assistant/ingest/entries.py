@@ -123,6 +123,24 @@ def entry_levels(lines: list[Line], faq_page: bool) -> tuple[int, set[int]]:
     return 0, mostly
 
 
+# "(FAQ 1b) ", "3.14.1 ", "Q12: ": the number a heading gives itself, before its words.
+_HEADING_NUMBER = re.compile(r"^\(?(?:[A-Za-z]{1,4}\s*)?\d+[a-z]?(?:\.\d+[a-z]?)*[.:)]?(?=\s)")
+
+
+def heading_mark(text: str) -> str:
+    """How a heading numbers itself, numbers as "N" ("(FAQ N)", "N.N.N"); "" when it has no number."""
+    number = _HEADING_NUMBER.match(heading_text(text))
+    return re.sub(r"\d+[a-z]?", "N", number.group(0)) if number else ""
+
+
+def entry_marks(lines: list[Line], level: int) -> set[str]:
+    """How the headings at a page's entry level number themselves: a deeper heading numbered the
+    same way ("(FAQ 1b)" under "(FAQ 1)") is an entry too, while "3.14.1" under "3.14" is part of
+    its answer."""
+    return {mark for line in lines if level and heading_level(line.stripped) == level
+            and (mark := heading_mark(line.stripped))}
+
+
 def _shape(line: Line, following: Line | None) -> tuple[int, str] | None:
     """How a plain-text line that may head an entry is laid out: its indent and its number's pattern
     ("Question N.N.", "N)", "" for none). None for a line that cannot: long, quoted, a mail header,
