@@ -595,3 +595,19 @@ def test_a_deeper_heading_numbered_like_the_entries_is_an_entry_and_a_numbered_s
     assert _faq_sections(path) == ["(FAQ 1) How do I forward a port?",
                                    "(FAQ 1a) I followed those steps but it does not work",
                                    "(FAQ 2) Why is it slow?", "(FAQ 3) Can it run on ARM?", "How do I join files?"]
+
+
+def test_a_section_whose_slug_names_a_menu_is_text_and_a_bare_or_numbered_question_in_a_list_is_an_entry(
+        tmp_path: Path) -> None:
+    items = "".join(f"<li>{q}\n<p>{a}</p></li>" for q, a in (
+        ("Why is pond written in C?", "Speed."), ("Why is it called pond?", "After a lake.")))
+    terms = "".join(f"<dt><b>{t}</b></dt><dd>Check the path's owner.</dd>" for t in (
+        "1.1. Owner not trustworthy", "1.2. Untrusted path for the log file", "1.3. It does not log anything"))
+    path = tmp_path / "faq.html"
+    path.write_text(
+        "<html><head><title>Pond FAQ</title></head><body><h1>Pond FAQ</h1>"
+        '<section id="how-to-hide-the-menu-bar-in-pond"><h2>How to hide the menu bar in pond?</h2>'
+        f"<p>Press F10.</p></section><ol>{items}</ol><dl>{terms}</dl></body></html>", encoding="utf-8")
+    assert _faq_sections(path) == ["How to hide the menu bar in pond?", "Why is pond written in C?",
+                                   "Why is it called pond?", "Owner not trustworthy",
+                                   "Untrusted path for the log file", "It does not log anything"]

@@ -42,6 +42,8 @@ from .entries import (
 from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines, line_sentences, split_sentences
 
 # Bump when a change here would cut the same file differently: indexes built before are rebuilt.
+# 25: a section whose id is a heading's slug naming a menu or a share ("how-to-hide-the-menu-bar") is text,
+# not furniture; a list item's bare question before its answer, a FAQ's numbered term, are entries;
 # 24: a deeper heading numbered like the entries ("(FAQ 1a)" under "(FAQ 1)") is an entry;
 # 23: a page (Read the Docs) whose furniture-named wrapper holds its main part keeps its text; on a page
 # of questions, one with its answer indented below it is an entry; "Q: ...? A: ..." in one paragraph is
@@ -64,7 +66,7 @@ from .sentences import ANSWER_PREFIX, FENCE, QUESTION_PREFIX, Line, joined_lines
 # 11: FAQ units by structure in HTML, Markdown and plain text (extract.py too), a FAQ question's own line
 # never quoted, a question with no answer after it is text; 10: a headline that states a fact is quotable,
 # irregular past forms fold to their verb (text/terms.py)
-CHUNKER_VERSION = 24
+CHUNKER_VERSION = 25
 
 # Link lists to other pages, not part of the article: never retrieved, never quoted.
 _NAVIGATION_HEADING = re.compile(

@@ -29,7 +29,7 @@ from typing import Any
 from bs4 import BeautifulSoup, PageElement, Tag, XMLParsedAsHTMLWarning
 
 from .blocks import BLOCK, HEADINGS, inline, is_block, structured
-from .entries import AMONG_FAQ, FAQ_HEADING, MOSTLY
+from .entries import AMONG_FAQ, ENTRY_NUMBER, FAQ_HEADING, MOSTLY
 
 # A site's name after its page title: "Programming FAQ — Python 3.11.2 documentation".
 _SITE_SUFFIX = re.compile(r"\s+[—|–·:-]\s+[^—|–·:]+$")
@@ -99,7 +99,8 @@ def _furniture(tag: Tag) -> bool:
     if tag.name in ("html", "body", "main", "article") or tag.attrs is None:
         return False
     names = [*tag.get_attribute_list("class"), str(tag.get("id") or "")]
-    return any(_FURNITURE_NAMES.match(name) for name in names if name)
+    # "how-to-hide-the-menu-bar": a heading's slug (Sphinx's section ids), not a name for furniture
+    return any(_FURNITURE_NAMES.match(name) for name in names if name and len(re.split(r"[-_]", name)) <= 4)
 
 
 def _holds_content(tag: Tag) -> bool:
@@ -185,10 +186,12 @@ def _mark_questions(soup: BeautifulSoup) -> None:
     as a FAQ question whether it asks ("How do I ...?") or states a problem ("The file did not get
     smaller."). A statement counts only among units most of which ask (a third, on a page whose title
     names a FAQ) in the same list, table or parent block, or, stated as a sentence, on a page most of
-    whose units ask; so a bold paragraph in a story, or a sidebar's bold title, stays what it is."""
+    whose units ask, or, on a FAQ page, a term numbered as its entries are ("1.2. ..."); so a bold
+    paragraph in a story, or a sidebar's bold title, stays what it is."""
     units: list[tuple[Tag | None, str, Callable[[], None]]] = []  # (container, question, marking)
     faq_page = bool(FAQ_HEADING.search(_page_title(soup)))
     questions_page = faq_page or _asking_share(soup.find_all(["li", "dt"]), AMONG_FAQ)
+    numbered: set[str] = set()  # terms numbered as a FAQ numbers its entries ("1.2. Untrusted path")
     for block in soup.find_all(["p", "div"]):
         asked = _asks(block) if not block.find(BLOCK) else ""
         answer = _next_block(block)
@@ -200,14 +203,15 @@ def _mark_questions(soup: BeautifulSoup) -> None:
             units.append((block.parent, asked, functools.partial(_as_question, block, asked)))
     for item in soup.find_all(["li", "div"]):
         opener = next((c for c in item.children if isinstance(c, Tag) or str(c).strip()), None)
-        if not isinstance(opener, Tag) or opener.name not in _EMPHASIS | {"p"} \
+        if item.name == "li" and _is_question(_lead_text(item)):
+            # "Why is it in C?<p>...", "<b>Win32 Pathnames</b> Why don't backslashes work?<p>...": the question
+            lead, asked = _item_lead(item), _lead_text(item)
+        elif not isinstance(opener, Tag) or opener.name not in _EMPHASIS | {"p"} \
                 or item.name == "div" and (opener.name == "p" or _next_block(opener) is None):
             continue
-        asked = _asks(opener) or (inline(opener) if opener.name == "p" and _is_question(inline(opener)) else "")
-        lead: list[PageElement] = [opener]
-        if item.name == "li" and opener.name in _EMPHASIS and _is_question(_lead_text(item)):
-            lead = _item_lead(item)  # "<b>Win32 Pathnames</b> Why don't backslashes work?": the question
-            asked = _lead_text(item)
+        else:
+            lead = [opener]
+            asked = _asks(opener) or (inline(opener) if opener.name == "p" and _is_question(inline(opener)) else "")
         if asked and inline(item) != asked and _among_questions(item, questions_page):
             units.append((item.parent, asked, functools.partial(_item_as_unit, item, lead, asked)))
     for term in soup.find_all("dt"):
@@ -215,6 +219,8 @@ def _mark_questions(soup: BeautifulSoup) -> None:
         asked = _NUMBERED.sub("", inline(term) + " ").strip()
         if answer is not None and asked and len(asked) <= _LONGEST_QUESTION and _among_questions(term, questions_page):
             units.append((term.parent, asked, functools.partial(_pair_as_unit, term, answer, asked)))
+            if ENTRY_NUMBER.match(inline(term)):
+                numbered.add(asked)
     for details in soup.find_all("details"):
         summary = details.find("summary")
         asked = _NUMBERED.sub("", inline(summary) + " ").strip() if summary is not None else ""
@@ -228,7 +234,7 @@ def _mark_questions(soup: BeautifulSoup) -> None:
     among = AMONG_FAQ if faq_page else MOSTLY
     for container, asked, mark in units:
         if _is_question(asked) or asks[id(container)] >= among * total[id(container)] \
-                or on_page and _is_statement(asked):
+                or on_page and _is_statement(asked) or faq_page and asked in numbered:
             mark()
 
 
