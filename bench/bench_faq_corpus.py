@@ -7,7 +7,7 @@ labelled entries found; precision the share of entries found that are labelled e
 the files an annotator labelled whole (a manual page labelled with no entries counts every entry
 found in it as false). Figures per site, per shape (format and generator) and pooled.
 
-    python bench/bench_faq_corpus.py [--split tune|frozen|fresh|fresh2..fresh5|all] [--corpus /work/faqcorpus]
+    python bench/bench_faq_corpus.py [--split tune|frozen|fresh|fresh2..fresh6|all] [--corpus /work/faqcorpus]
                                      [--site ID ...] [--ask N]
 
 With `--ask N`, each site is also ingested (real model, real Chroma, a temporary index) and up to N
@@ -204,7 +204,7 @@ def ask_site(site: dict, corpus: Path, per_site: int, workdir: Path) -> Asked:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--split", default="tune",
-                        choices=("tune", "frozen", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "all"))
+                        choices=("tune", "frozen", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "all"))
     parser.add_argument("--corpus", type=Path, default=Path("/work/faqcorpus"))
     parser.add_argument("--site", nargs="*", default=[])
     parser.add_argument("--show", type=int, default=4, help="misses and false entries shown per site")
